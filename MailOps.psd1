@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'module/bin/MailOps.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d8f4a0e-3b7c-4f6e-9a1d-2c4b6e8f0a13'
+    Author               = 'MailOps'
+    CompanyName          = 'MailOps'
+    Copyright            = '(c) MailOps contributors'
+    Description          = 'Build, secure, operate and check Linux mail servers from pwsh: DNS checks, DKIM keys, and more.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('module/MailOps.format.ps1xml')
+    CmdletsToExport      = @(
+        'New-DkimKey'
+        'Test-MailDns'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('mail', 'smtp', 'dns', 'dkim', 'spf', 'dmarc', 'postfix', 'dovecot', 'linux')
+            ProjectUri = 'https://example.invalid/mailops'
+        }
+    }
+}

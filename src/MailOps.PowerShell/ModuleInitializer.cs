@@ -1,0 +1,43 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace MailOps.PowerShell;
+
+/// <summary>
+/// Loads the MailOps library and its dependencies (MimeKit, MailKit, DnsClient, SSH.NET, BouncyCastle) into the
+/// module's own <see cref="AssemblyLoadContext"/>, so another module in the same session may load other versions.
+/// Only this cmdlet assembly lives in the default context; it reaches the library through <see cref="Resolve"/>.
+/// </summary>
+public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+{
+    private static readonly string DependencyDirectory =
+        Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "deps");
+
+    private static readonly MailOpsLoadContext LoadContext = new(DependencyDirectory);
+
+    /// <summary>Hooks the default context's resolution of the MailOps library.</summary>
+    public void OnImport() => AssemblyLoadContext.Default.Resolving += Resolve;
+
+    /// <summary>Unhooks it when the module is removed.</summary>
+    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= Resolve;
+
+    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name) =>
+        name.Name == "MailOps" ? LoadContext.LoadFromAssemblyName(name) : null;
+}
+
+/// <summary>The module's load context: resolves every assembly found in the deps folder from there, the rest from the default context.</summary>
+internal sealed class MailOpsLoadContext(string directory) : AssemblyLoadContext("MailOps")
+{
+    protected override Assembly? Load(AssemblyName assemblyName)
+    {
+        var path = Path.Combine(directory, assemblyName.Name + ".dll");
+        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+    }
+
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+    {
+        var path = Path.Combine(directory, unmanagedDllName);
+        return File.Exists(path) ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
+    }
+}
