@@ -16,11 +16,38 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     private static readonly MailOpsLoadContext LoadContext = new(DependencyDirectory);
 
-    /// <summary>Hooks the default context's resolution of the MailOps library.</summary>
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += Resolve;
+    private static readonly Type? TypeAccelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+    private static readonly List<string> Accelerators = [];
+
+    /// <summary>Hooks the default context's resolution of the MailOps library and makes its public types known to PowerShell by full name.</summary>
+    public void OnImport()
+    {
+        AssemblyLoadContext.Default.Resolving += Resolve;
+        RegisterTypeNames();
+    }
 
     /// <summary>Unhooks it when the module is removed.</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= Resolve;
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        AssemblyLoadContext.Default.Resolving -= Resolve;
+        var remove = TypeAccelerators?.GetMethod("Remove", [typeof(string)]);
+        foreach (var name in Accelerators) remove?.Invoke(null, [name]);
+        Accelerators.Clear();
+    }
+
+    // PowerShell resolves a type literal such as [MailOps.Dns.MailDnsCheckResult] only from assemblies in the default
+    // context; an accelerator under the type's full name lets scripts use -is and [type] on our output objects.
+    private static void RegisterTypeNames()
+    {
+        var add = TypeAccelerators?.GetMethod("Add", [typeof(string), typeof(Type)]);
+        if (add is null) return;
+        var library = LoadContext.LoadFromAssemblyName(new AssemblyName("MailOps"));
+        foreach (var type in library.GetExportedTypes().Where(t => t.FullName is not null && !t.IsNested))
+        {
+            add.Invoke(null, [type.FullName!, type]);
+            Accelerators.Add(type.FullName!);
+        }
+    }
 
     private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name) =>
         name.Name == "MailOps" ? LoadContext.LoadFromAssemblyName(name) : null;

@@ -1,0 +1,173 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests and packages the MailOps module.
+.DESCRIPTION
+    Tasks:
+      Build    (default) compile, assemble the module under module/bin, generate MAML help from docs/*.md.
+               Afterwards `Import-Module ./MailOps.psd1` works from the repository root.
+      Test     install what the tests need (apt-get when root, Pester and tool packages from NuGet), build,
+               run the xunit projects and the Pester tests of the built module in a fresh pwsh, inside a network
+               namespace with only loopback when possible; ends with `tests: N passed, N failed, N skipped`.
+      Package  a versioned module folder out/MailOps/<version> that works from $env:PSModulePath.
+      Clean    remove build output.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Package', 'Clean')]
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$ModuleBin = Join-Path $Root 'module/bin'
+$Out = Join-Path $Root 'out'
+$Manifest = Import-PowerShellDataFile (Join-Path $Root 'MailOps.psd1')
+$Version = $Manifest.ModuleVersion
+
+function Invoke-Native {
+    # Runs a native command (first argument) with the rest as its arguments; stops the build when it fails.
+    # Plain $args, not a param block, so that arguments like -o are passed on rather than bound here.
+    $file, $rest = $args
+    & $file @rest
+    if ($LASTEXITCODE -ne 0) { throw "$file $($rest -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $Out 'publish'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native dotnet publish (Join-Path $Root 'src/MailOps.PowerShell/MailOps.PowerShell.csproj') -c $Configuration -o $publish --nologo -v quiet
+    if (Test-Path $ModuleBin) { Remove-Item $ModuleBin -Recurse -Force }
+    $deps = New-Item -ItemType Directory -Force (Join-Path $ModuleBin 'deps')
+    # Only the cmdlet assembly sits where PowerShell loads it; the library and every dependency go to deps/,
+    # where the module's own AssemblyLoadContext finds them (see ModuleInitializer.cs).
+    Get-ChildItem $publish | ForEach-Object {
+        if ($_.Name -like 'MailOps.PowerShell.*') {
+            if ($_.Extension -in '.dll', '.pdb') { Copy-Item $_.FullName $ModuleBin }
+        }
+        elseif ($_.Extension -ne '.xml') { Copy-Item $_.FullName $deps -Recurse }
+    }
+    Import-Module (Join-Path $Root 'src/MailOps.PowerShell/Help/HelpMarkdown.psm1') -Force
+    $helpDir = New-Item -ItemType Directory -Force (Join-Path $ModuleBin 'en-US')
+    $pages = Get-ChildItem (Join-Path $Root 'docs') -Filter '*-*.md' | Where-Object { $_.BaseName -in $Manifest.CmdletsToExport }
+    $missing = $Manifest.CmdletsToExport | Where-Object { $_ -notin $pages.BaseName }
+    if ($missing) { throw "No help page in docs/ for: $($missing -join ', ')" }
+    ConvertTo-MamlHelp -Path $pages.FullName -Destination (Join-Path $helpDir 'MailOps.PowerShell.dll-Help.xml')
+    Copy-Item (Join-Path $Root 'docs/about_*.md') $helpDir -ErrorAction SilentlyContinue
+    Get-ChildItem $helpDir -Filter 'about_*.md' | ForEach-Object {
+        Move-Item $_.FullName (Join-Path $helpDir ($_.BaseName + '.help.txt')) -Force
+    }
+    Write-Host "Built module: Import-Module $(Join-Path $Root 'MailOps.psd1')"
+}
+
+function Install-TestPrerequisites {
+    # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier.
+    $needed = [ordered]@{
+        'nsd'                  = 'nsd'
+        'unbound'              = 'unbound'
+        'ldns-signzone'        = 'ldnsutils'
+        'openssl'              = 'openssl'
+        'ip'                   = 'iproute2'
+        'unshare'              = 'util-linux'
+        '/usr/bin/python3'     = 'python3'
+    }
+    $packages = @($needed.GetEnumerator() | Where-Object { -not (Get-Command $_.Key -ErrorAction SilentlyContinue) } | ForEach-Object Value)
+    $pythonHasDkim = $false
+    if (Test-Path /usr/bin/python3) {
+        & /usr/bin/python3 -c 'import dkim, dns.resolver' 2>$null
+        $pythonHasDkim = $LASTEXITCODE -eq 0
+    }
+    if (-not $pythonHasDkim) { $packages += 'python3-dkim', 'python3-dnspython' }
+    if ($packages.Count -gt 0) {
+        if ((id -u) -eq '0') {
+            Write-Host "Installing Debian packages: $($packages -join ' ')"
+            $env:DEBIAN_FRONTEND = 'noninteractive'
+            Invoke-Native apt-get update -qq
+            Invoke-Native apt-get install -y -qq --no-install-recommends @packages
+        }
+        else { Write-Warning "Not root: cannot install $($packages -join ' '); tests that need them will fail." }
+    }
+    # Pester and the second DnsClient version for the isolation test come from NuGet.
+    Invoke-Native dotnet restore (Join-Path $Root 'tests/tools/tools.csproj') --nologo -v quiet
+}
+
+function Get-NuGetPackageFolder {
+    $line = dotnet nuget locals global-packages --list
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Test {
+    Install-TestPrerequisites
+    Invoke-Build
+    Invoke-Native dotnet build (Join-Path $Root 'tests/MailOps.Tests/MailOps.Tests.csproj') -c $Configuration --nologo -v quiet
+    $results = Join-Path $Root 'tests/results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory $results | Out-Null
+    $env:MAILOPS_NUGET_PACKAGES = Get-NuGetPackageFolder
+    $env:MAILOPS_TEST_RESULTS = $results
+    $env:MAILOPS_CONFIGURATION = $Configuration
+
+    # Everything below runs with only loopback when we may create a network namespace: no test can reach beyond 127.0.0.0/8.
+    $inner = Join-Path $Root 'tests/run-suites.sh'
+    $isolated = (id -u) -eq '0' -and (Get-Command unshare -ErrorAction SilentlyContinue)
+    if ($isolated) {
+        & unshare -n -- bash $inner
+    }
+    else {
+        Write-Warning 'Not root: running tests without a private network namespace.'
+        & bash $inner
+    }
+    $suiteExit = $LASTEXITCODE
+
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($trx in Get-ChildItem $results -Filter '*.trx' -Recurse) {
+        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $skipped += [int]$counters.notExecuted
+    }
+    $pesterSummary = Join-Path $results 'pester.json'
+    if (Test-Path $pesterSummary) {
+        $p = Get-Content $pesterSummary -Raw | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+    }
+    else { Write-Warning 'Pester wrote no summary.'; $failed++ }
+    if ($suiteExit -ne 0 -and $failed -eq 0) { Write-Warning "The suites exited with $suiteExit."; $failed++ }
+    Write-Host "tests: $passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $target = Join-Path $Out "MailOps/$Version"
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory -Force $target | Out-Null
+    Copy-Item (Join-Path $Root 'MailOps.psd1') $target
+    $moduleOut = New-Item -ItemType Directory -Force (Join-Path $target 'module')
+    Get-ChildItem (Join-Path $Root 'module') | Copy-Item -Destination $moduleOut -Recurse
+    Write-Host "Packaged: $target (put $(Join-Path $Out 'MailOps')'s parent on `$env:PSModulePath and run Import-Module MailOps)"
+}
+
+function Invoke-Clean {
+    foreach ($dir in $Out, $ModuleBin, (Join-Path $Root 'tests/results')) {
+        if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+    }
+    Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object { $_.FullName -notlike "$Root/.git*" } |
+        Remove-Item -Recurse -Force
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Package' { Invoke-Package }
+        'Clean' { Invoke-Clean }
+    }
+}
