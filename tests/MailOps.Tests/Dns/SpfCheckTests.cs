@@ -15,6 +15,13 @@ public sealed class SpfCheckTests(FixtureDns dns)
 
     private static SpfDetail Detail(MailDnsCheckResult r) => Assert.IsType<SpfDetail>(r.Detail);
 
+    private static void Verdict(MailDnsCheckResult r, MailDnsStatus status, string reference, string summaryPart)
+    {
+        Assert.Equal(status, r.Status);
+        Assert.Equal(reference, r.Reference);
+        Assert.Contains(summaryPart, r.Summary);
+    }
+
     [Fact]
     public async Task A_good_record_passes_with_its_lookup_count_and_all()
     {
@@ -59,9 +66,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Two_spf_records_fail_as_permerror()
     {
         var r = await Spf("two.spf.test");
-        Assert.Equal(MailDnsStatus.Fail, r.Status);
-        Assert.Equal("RFC 7208 4.5", r.Reference);
-        Assert.Contains("2 SPF records", r.Summary);
+        Verdict(r, MailDnsStatus.Fail, "RFC 7208 4.5", "2 SPF records");
     }
 
     [Theory]
@@ -108,9 +113,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Eleven_lookups_fail_as_permerror()
     {
         var r = await Spf("limit11.spf.test");
-        Assert.Equal(MailDnsStatus.Fail, r.Status);
-        Assert.Equal("RFC 7208 4.6.4", r.Reference);
-        Assert.Contains("11 DNS lookups, over the limit of 10", r.Summary);
+        Verdict(r, MailDnsStatus.Fail, "RFC 7208 4.6.4", "11 DNS lookups, over the limit of 10");
         Assert.Equal(11, Detail(r).DnsLookupCount);
     }
 
@@ -118,9 +121,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Two_void_lookups_warn_at_the_limit()
     {
         var r = await Spf("void2.spf.test");
-        Assert.Equal(MailDnsStatus.Warn, r.Status);
-        Assert.Equal("RFC 7208 4.6.4", r.Reference);
-        Assert.Contains("2 void lookups", r.Summary);
+        Verdict(r, MailDnsStatus.Warn, "RFC 7208 4.6.4", "2 void lookups");
         Assert.Equal(2, Detail(r).VoidLookupCount);
     }
 
@@ -128,9 +129,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Three_void_lookups_fail_as_permerror()
     {
         var r = await Spf("void3.spf.test");
-        Assert.Equal(MailDnsStatus.Fail, r.Status);
-        Assert.Equal("RFC 7208 4.6.4", r.Reference);
-        Assert.Contains("3 void lookups", r.Summary);
+        Verdict(r, MailDnsStatus.Fail, "RFC 7208 4.6.4", "3 void lookups");
         Assert.Equal(3, Detail(r).VoidLookupCount);
     }
 
@@ -157,9 +156,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Including_a_domain_without_spf_record_fails_as_permerror()
     {
         var r = await Spf("incnospf.spf.test");
-        Assert.Equal(MailDnsStatus.Fail, r.Status);
-        Assert.Equal("RFC 7208 5.2", r.Reference);
-        Assert.Contains("include:nospf.spf.test has no SPF record", r.Summary);
+        Verdict(r, MailDnsStatus.Fail, "RFC 7208 5.2", "include:nospf.spf.test has no SPF record");
         Assert.Equal(SpfIncludeState.NoRecord, Detail(r).IncludeTree!.Children[0].State);
     }
 
@@ -185,9 +182,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Servfail_on_an_include_is_a_temporary_error_not_a_missing_record()
     {
         var r = await Spf("inctemp.spf.test");
-        Assert.Equal(MailDnsStatus.TempError, r.Status);
-        Assert.Equal("RFC 7208 2.6.6", r.Reference);
-        Assert.Contains("include:x.servfail.test", r.Summary);
+        Verdict(r, MailDnsStatus.TempError, "RFC 7208 2.6.6", "include:x.servfail.test");
         Assert.DoesNotContain(r.Findings, f => f.Message.Contains("has no SPF record"));
         Assert.Equal(SpfIncludeState.TempError, Detail(r).IncludeTree!.Children[0].State);
     }
@@ -196,9 +191,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task Plus_all_fails_because_anyone_may_send()
     {
         var r = await Spf("plusall.spf.test");
-        Assert.Equal(MailDnsStatus.Fail, r.Status);
-        Assert.Equal("RFC 7208 5.1", r.Reference);
-        Assert.Contains("+all", r.Summary);
+        Verdict(r, MailDnsStatus.Fail, "RFC 7208 5.1", "+all");
         Assert.Equal(SpfQualifier.Pass, Detail(r).AllQualifier);
     }
 
@@ -224,9 +217,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task No_all_and_no_redirect_warns_of_the_default_neutral()
     {
         var r = await Spf("noall.spf.test");
-        Assert.Equal(MailDnsStatus.Warn, r.Status);
-        Assert.Equal("RFC 7208 4.7", r.Reference);
-        Assert.Contains("default result neutral", r.Summary);
+        Verdict(r, MailDnsStatus.Warn, "RFC 7208 4.7", "default result neutral");
         Assert.Null(Detail(r).AllQualifier);
     }
 
@@ -243,9 +234,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
     public async Task The_ptr_mechanism_warns()
     {
         var r = await Spf("ptr.spf.test");
-        Assert.Equal(MailDnsStatus.Warn, r.Status);
-        Assert.Equal("RFC 7208 5.5", r.Reference);
-        Assert.Contains("SHOULD NOT be used", r.Summary);
+        Verdict(r, MailDnsStatus.Warn, "RFC 7208 5.5", "SHOULD NOT be used");
         Assert.Equal(1, Detail(r).DnsLookupCount);
     }
 
@@ -293,9 +282,7 @@ public sealed class SpfCheckTests(FixtureDns dns)
         var text = "v=spf1 " + string.Join(" ", Enumerable.Range(1, 16).Select(i => $"ip4:198.51.100.{i}")) + " -all";
         Assert.InRange(text.Length, 256, 450);
         var r = await Spf("nospf.spf.test", text);
-        Assert.Equal(MailDnsStatus.Warn, r.Status);
-        Assert.Equal("RFC 7208 3.3", r.Reference);
-        Assert.Contains("must be split into strings of at most 255 characters", r.Summary);
+        Verdict(r, MailDnsStatus.Warn, "RFC 7208 3.3", "must be split into strings of at most 255 characters");
         Assert.Equal(text, r.Record);
     }
 
