@@ -7,6 +7,9 @@ public sealed class MailDnsChecker
     public static IReadOnlyList<IMailDnsCheck> AllChecks { get; } =
     [
         new MxCheck(),
+        new DaneCheck(),
+        new PtrCheck(),
+        new BlocklistCheck(),
     ];
 
     private readonly MailDnsResolver _resolver;
