@@ -9,6 +9,7 @@ public sealed class MailDnsChecker
         new MxCheck(),
         new DaneCheck(),
         new PtrCheck(),
+        new DnssecCheck(),
         new BlocklistCheck(),
     ];
 
