@@ -8,6 +8,10 @@ public sealed class MailDnsChecker
     [
         new MxCheck(),
         new SpfCheck(),
+        new DaneCheck(),
+        new PtrCheck(),
+        new DnssecCheck(),
+        new BlocklistCheck(),
     ];
 
     private readonly MailDnsResolver _resolver;

@@ -110,7 +110,8 @@ public sealed class NsdServer : IDisposable
         return File.Exists(log) ? File.ReadAllText(log) : "(no log)";
     }
 
-    private static int FreePort()
+    /// <summary>A port free for both TCP and UDP on 127.0.0.1.</summary>
+    public static int FreePort()
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
