@@ -7,6 +7,9 @@ public sealed class MailDnsChecker
     public static IReadOnlyList<IMailDnsCheck> AllChecks { get; } =
     [
         new MxCheck(),
+        new DmarcCheck(),
+        new MtaStsCheck(),
+        new TlsRptCheck(),
     ];
 
     private readonly MailDnsResolver _resolver;
