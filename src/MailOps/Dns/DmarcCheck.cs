@@ -149,7 +149,7 @@ public sealed class DmarcCheck : IMailDnsCheck
         }
         foreach (var unknown in list.Tags.Where(t => !KnownTags.Contains(t.Name)))
             f.Info($"Unknown tag {unknown.Name} ignored.", "RFC 7489 6.3");
-        if (rua == 0 && list["rua"] is null) f.Info("No rua tag: nobody receives aggregate reports about mail using this domain.", "RFC 7489 6.3");
+        if (list["rua"] is null) f.Info("No rua tag: nobody receives aggregate reports about mail using this domain.", "RFC 7489 6.3");
 
         await AuthorizeDestinationsAsync(detail, policyDomain, resolver, f, cancellationToken).ConfigureAwait(false);
         return detail;

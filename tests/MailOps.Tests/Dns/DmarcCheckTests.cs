@@ -227,4 +227,13 @@ public sealed class DmarcCheckTests(FixtureDns dns)
         Assert.Equal("RFC 7489 6.4", r.Reference);
         Assert.Contains("v=DMARC1 must be the first tag", r.Summary);
     }
+
+    [Fact]
+    public async Task A_proposed_record_that_is_not_a_tag_list_fails()
+    {
+        var r = await Dmarc("absent.dmarc.test", proposed: "v=DMARC1; p=reject; adkim");
+        Assert.Equal(MailDnsStatus.Fail, r.Status);
+        Assert.Equal("RFC 7489 6.4", r.Reference);
+        Assert.Contains("not a tag list: tag 'adkim' has no '='", r.Summary);
+    }
 }
