@@ -19,4 +19,9 @@ public sealed class MailDnsCheckOptions
     public string? DkimRecord { get; init; }
     /// <summary>TCP port of the MTA-STS policy host (443; tests change it).</summary>
     public int MtaStsPort { get; init; } = 443;
+    /// <summary>
+    /// Roots to validate the MTA-STS policy host's certificate against instead of the system store (the host name is still checked);
+    /// null for the system store.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? MtaStsTrustedRoots { get; init; }
 }

@@ -8,6 +8,9 @@ public sealed class MailDnsChecker
     [
         new MxCheck(),
         new SpfCheck(),
+        new DmarcCheck(),
+        new MtaStsCheck(),
+        new TlsRptCheck(),
         new DaneCheck(),
         new PtrCheck(),
         new DnssecCheck(),
