@@ -7,6 +7,7 @@ public sealed class MailDnsChecker
     public static IReadOnlyList<IMailDnsCheck> AllChecks { get; } =
     [
         new MxCheck(),
+        new DkimCheck(),
     ];
 
     private readonly MailDnsResolver _resolver;
