@@ -8,6 +8,7 @@ public sealed class MailDnsChecker
     [
         new MxCheck(),
         new SpfCheck(),
+        new DkimCheck(),
         new DmarcCheck(),
         new MtaStsCheck(),
         new TlsRptCheck(),
