@@ -1,5 +1,5 @@
 @{
-    NestedModules        = @('module/bin/MailOps.PowerShell.dll')
+    NestedModules        = @('module/bin/MailOps.PowerShell.Loader.dll', 'module/bin/MailOps.PowerShell.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5d8f4a0e-3b7c-4f6e-9a1d-2c4b6e8f0a13'
     Author               = 'MailOps'

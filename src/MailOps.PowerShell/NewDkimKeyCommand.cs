@@ -21,15 +21,7 @@ public sealed class NewDkimKeyCommand : PSCmdlet
 
     /// <summary>The key algorithm; Rsa2048 by default.</summary>
     [Parameter]
-    public DkimKeyAlgorithm Algorithm
-    {
-        get => (DkimKeyAlgorithm)_algorithm;
-        set => _algorithm = value;
-    }
-
-    // Boxed: a field of a MailOps value type would make loading this class load MailOps, and PowerShell lists the
-    // exported types before OnImport has hooked the module's load context, so Import-Module would fail.
-    private object _algorithm = DkimKeyGenerator.DefaultAlgorithm;
+    public DkimKeyAlgorithm Algorithm { get; set; } = DkimKeyGenerator.DefaultAlgorithm;
 
     /// <summary>The directory of the key files (created when missing); the current directory by default.</summary>
     [Parameter]

@@ -2,7 +2,7 @@ using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace MailOps.PowerShell;
+namespace MailOps.PowerShell.Loader;
 
 /// <summary>
 /// Loads the MailOps library and its dependencies (MimeKit, MailKit, DnsClient, SSH.NET, BouncyCastle) into the
