@@ -1,10 +1,12 @@
+using MailOps.Dns;
+
 namespace MailOps.Dkim;
 
 /// <summary>The tags of a DKIM key record (RFC 6376 3.6.1), read from its tag list without judging them.</summary>
 public sealed class DkimKeyRecord
 {
     /// <summary>The parsed tag list.</summary>
-    public required DkimTagList Tags { get; init; }
+    public required TagList Tags { get; init; }
     /// <summary>The <c>v=</c> value, or null when absent.</summary>
     public string? Version { get; init; }
     /// <summary>True when <c>v=</c> is absent or the first tag, as RFC 6376 3.6.1 requires.</summary>
@@ -30,7 +32,9 @@ public sealed class DkimKeyRecord
     public static bool TryParse(string text, out DkimKeyRecord? record, out string error)
     {
         record = null;
-        if (!DkimTagList.TryParse(text, out var tags, out error)) return false;
+        var tags = TagList.Parse(text, TagListRules.Dkim);
+        error = tags.Error ?? "";
+        if (tags.Error is not null) return false;
         static IReadOnlyList<string> Colons(string value) =>
             value.Split(':', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var p = tags["p"];
@@ -38,7 +42,7 @@ public sealed class DkimKeyRecord
         {
             Tags = tags,
             Version = tags["v"],
-            VersionFirst = !tags.Contains("v") || tags.Tags[0].Key == "v",
+            VersionFirst = !tags.Contains("v") || tags.Tags[0].Name == "v",
             KeyType = tags["k"] ?? "rsa",
             HashAlgorithms = tags["h"] is { } h ? Colons(h) : [],
             ServiceTypes = tags["s"] is { } s ? Colons(s) : ["*"],

@@ -76,7 +76,7 @@ public sealed class DmarcCheck : IMailDnsCheck
 
     /// <summary>True when the record's first tag is <c>v=DMARC1</c> (case-sensitive value, RFC 7489 6.3).</summary>
     private static bool IsDmarcRecord(string text) =>
-        TagValueList.Parse(text).Tags.FirstOrDefault() is { } first && first.Name.Equals("v", StringComparison.OrdinalIgnoreCase) && first.Value == "DMARC1";
+        TagList.Parse(text, TagListRules.PolicyRecord).Tags.FirstOrDefault() is { } first && first.Name.Equals("v", StringComparison.OrdinalIgnoreCase) && first.Value == "DMARC1";
 
     /// <summary>The organisational domain, simply the last two labels (no public suffix list).</summary>
     internal static string OrganizationalDomain(string domain)
@@ -87,7 +87,7 @@ public sealed class DmarcCheck : IMailDnsCheck
 
     private static async Task<DmarcDetail> JudgeAsync(string record, string policyDomain, MailDnsResolver resolver, MailDnsFindings f, CancellationToken cancellationToken)
     {
-        var list = TagValueList.Parse(record);
+        var list = TagList.Parse(record, TagListRules.PolicyRecord);
         var detail = new DmarcDetail { RecordDomain = policyDomain, Tags = list.Tags };
         if (list.Error is not null) f.Fail($"The DMARC record is not a tag list: {list.Error}", "RFC 7489 6.4");
         if (!IsDmarcRecord(record)) f.Fail("v=DMARC1 must be the first tag of a DMARC record.", "RFC 7489 6.4");

@@ -31,7 +31,7 @@ public sealed class MtaStsCheck : IMailDnsCheck
             return f.ToResult(domain, Check, "", null, "RFC 8461 3.1", null, lookup.NameServer);
         }
         // RFC 8461 3.1: records that do not begin with "v=STSv1;" are discarded; anything but exactly one means no policy.
-        var records = texts.Where(t => TagValueList.Parse(t).Tags.FirstOrDefault() is { Name: "v", Value: "STSv1" }).ToArray();
+        var records = texts.Where(t => TagList.Parse(t, TagListRules.PolicyRecord).Tags.FirstOrDefault() is { Name: "v", Value: "STSv1" }).ToArray();
         if (records.Length == 0)
         {
             f.Info($"No MTA-STS record at {name}: MTA-STS is not deployed, senders may deliver without authenticated TLS.", "RFC 8461 3.1");
@@ -78,7 +78,7 @@ public sealed class MtaStsCheck : IMailDnsCheck
     /// <summary>Checks the TXT record grammar (RFC 8461 3.1); false when senders would ignore it.</summary>
     private static bool JudgeRecord(string record, MtaStsDetail detail, MailDnsFindings f)
     {
-        var list = TagValueList.Parse(record);
+        var list = TagList.Parse(record, TagListRules.PolicyRecord);
         var ok = true;
         if (list.Error is not null) { f.Fail($"The MTA-STS record is not a field list: {list.Error}", "RFC 8461 3.1"); ok = false; }
         var id = list["id"];

@@ -32,7 +32,7 @@ public sealed class TlsRptCheck : IMailDnsCheck
         }
 
         var record = records[0];
-        var list = TagValueList.Parse(record);
+        var list = TagList.Parse(record, TagListRules.PolicyRecord);
         var detail = new TlsRptDetail { Tags = list.Tags };
         if (list.Error is not null) f.Fail($"The TLS-RPT record is not a field list: {list.Error}", "RFC 8460 3");
         if (!record.StartsWith("v=TLSRPTv1;", StringComparison.Ordinal) && record != "v=TLSRPTv1")
@@ -54,7 +54,7 @@ public sealed class TlsRptCheck : IMailDnsCheck
     }
 
     private static bool IsTlsRptRecord(string text) =>
-        TagValueList.Parse(text).Tags.FirstOrDefault() is { Name: "v", Value: "TLSRPTv1" };
+        TagList.Parse(text, TagListRules.PolicyRecord).Tags.FirstOrDefault() is { Name: "v", Value: "TLSRPTv1" };
 }
 
 /// <summary>Detail of the TLS-RPT check.</summary>
