@@ -10,7 +10,8 @@ BeforeAll {
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
     Import-Module (Join-Path $root 'src/MailOps.PowerShell/Help/HelpMarkdown.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestDns.psm1') -Force
-    $common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
+    # -WhatIf and -Confirm are documented like any parameter (as PlatyPS does); the other common ones are not.
+    $common = [Management.Automation.PSCmdlet]::CommonParameters
     function Get-TypeName([type] $Type) {
         # The short name the docs use: String[], SwitchParameter, MailDnsCheck[].
         $Type.Name
