@@ -77,8 +77,15 @@ function Install-TestPrerequisites {
         'ip'                   = 'iproute2'
         'unshare'              = 'util-linux'
         '/usr/bin/python3'     = 'python3'
+        '/usr/sbin/postfix'    = 'postfix'
+        '/usr/sbin/dovecot'    = 'dovecot-core'
+        '/usr/lib/dovecot/imap' = 'dovecot-imapd'
+        '/usr/lib/dovecot/pop3' = 'dovecot-pop3d'
+        'swaks'                = 'swaks'
+        'pflogsumm'            = 'pflogsumm'
     }
-    $packages = @($needed.GetEnumerator() | Where-Object { -not (Get-Command $_.Key -ErrorAction SilentlyContinue) } | ForEach-Object Value)
+    $missing = { param($what) if ($what.StartsWith('/')) { -not (Test-Path $what) } else { -not (Get-Command $what -ErrorAction SilentlyContinue) } }
+    $packages = @($needed.GetEnumerator() | Where-Object { & $missing $_.Key } | ForEach-Object Value | Select-Object -Unique)
     $pythonHasDkim = $false
     if (Test-Path /usr/bin/python3) {
         & /usr/bin/python3 -c 'import dkim, dns.resolver' 2>$null
@@ -89,6 +96,9 @@ function Install-TestPrerequisites {
         if ((id -u) -eq '0') {
             Write-Host "Installing Debian packages: $($packages -join ' ')"
             $env:DEBIAN_FRONTEND = 'noninteractive'
+            # Postfix asks how it is used; the tests run their own instances, so 'Local only' and no daemon.
+            'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
+            'postfix postfix/mailname string mailops.test' | debconf-set-selections
             Invoke-Native apt-get update -qq
             Invoke-Native apt-get install -y -qq --no-install-recommends @packages
         }
@@ -106,7 +116,9 @@ function Get-NuGetPackageFolder {
 function Invoke-Test {
     Install-TestPrerequisites
     Invoke-Build
-    Invoke-Native dotnet build (Join-Path $Root 'tests/MailOps.Tests/MailOps.Tests.csproj') -c $Configuration --nologo -v quiet
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Filter '*.Tests.csproj' -Recurse -Depth 1) {
+        Invoke-Native dotnet build $project.FullName -c $Configuration --nologo -v quiet
+    }
     $results = Join-Path $Root 'tests/results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results | Out-Null

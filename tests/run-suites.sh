@@ -7,7 +7,10 @@ if [ "$(cat /sys/class/net/lo/operstate 2>/dev/null)" != "up" ] || ! ip -o addr 
   ip link set lo up 2>/dev/null || true
 fi
 status=0
-dotnet test tests/MailOps.Tests/MailOps.Tests.csproj -c "${MAILOPS_CONFIGURATION:-Release}" --no-build --nologo \
-  --logger "trx;LogFileName=MailOps.Tests.trx" --results-directory "$MAILOPS_TEST_RESULTS" || status=1
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c "${MAILOPS_CONFIGURATION:-Release}" --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$MAILOPS_TEST_RESULTS" || status=1
+done
 dotnet pwsh -NoProfile -NonInteractive -File tests/pester/Invoke-PesterSuite.ps1 || status=1
 exit $status
