@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace MailOps.Engine.Tests.TestSupport;
+
+/// <summary>
+/// A real Debian Postfix on 127.0.0.1 and a free port, with its own config, queue and data directories and
+/// <c>maillog_file</c> logging, delivering one virtual domain into Maildirs under its directory.
+/// </summary>
+public sealed class PostfixInstance : IDisposable
+{
+    /// <summary>The directory holding conf/, queue/, data/, mail/ and maillog.</summary>
+    public string Directory { get; }
+    /// <summary>The SMTP port on 127.0.0.1.</summary>
+    public int Port { get; }
+    /// <summary>Postfix's own log file.</summary>
+    public string LogFile => Path.Combine(Directory, "maillog");
+    /// <summary>myhostname of this instance.</summary>
+    public string Hostname { get; }
+
+    private PostfixInstance(string directory, int port, string hostname)
+    {
+        Directory = directory;
+        Port = port;
+        Hostname = hostname;
+    }
+
+    /// <summary>Starts Postfix accepting mail for <paramref name="domain"/> and its <paramref name="mailboxes"/> (local parts).</summary>
+    public static PostfixInstance Start(string hostname, string domain, params string[] mailboxes)
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("mailops-postfix-").FullName;
+        Run("chmod", $"755 {dir}");
+        var conf = Path.Combine(dir, "conf");
+        foreach (var sub in new[] { "conf", "queue", "data", "mail" }) System.IO.Directory.CreateDirectory(Path.Combine(dir, sub));
+        Run("chown", $"postfix:postfix {Path.Combine(dir, "data")} {Path.Combine(dir, "mail")}");
+        var port = FreePort();
+        var (uid, gid) = (Id("-u"), Id("-g"));
+        File.WriteAllText(Path.Combine(conf, "main.cf"), $"""
+            compatibility_level = 3.6
+            queue_directory = {dir}/queue
+            data_directory = {dir}/data
+            maillog_file = {dir}/maillog
+            maillog_file_prefixes = {dir}
+            myhostname = {hostname}
+            mydestination =
+            inet_interfaces = 127.0.0.1
+            inet_protocols = ipv4
+            mynetworks = 127.0.0.0/8
+            virtual_mailbox_domains = {domain}
+            virtual_mailbox_maps = texthash:{conf}/vmailbox
+            virtual_mailbox_base = {dir}/mail
+            virtual_uid_maps = static:{uid}
+            virtual_gid_maps = static:{gid}
+            alias_maps =
+            alias_database =
+            smtpd_banner = $myhostname ESMTP
+
+            """);
+        File.WriteAllLines(Path.Combine(conf, "vmailbox"), mailboxes.Select(m => $"{m}@{domain} {domain}/{m}/"));
+        // Debian's master.cf with smtpd moved to our port and every service out of the chroot (no /var/spool/postfix copy of /etc).
+        var master = File.ReadAllLines("/etc/postfix/master.cf")
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l =>
+            {
+                var f = l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (char.IsWhiteSpace(l[0]) || f.Length < 8) return l;
+                if (f[0] == "smtp" && f[1] == "inet") f[0] = $"127.0.0.1:{port}";
+                f[4] = "n";
+                return string.Join(' ', f);
+            });
+        File.WriteAllLines(Path.Combine(conf, "master.cf"), master);
+        var instance = new PostfixInstance(dir, port, hostname);
+        var (code, output) = Run("postfix", $"-c {conf} start");
+        if (code != 0) throw new InvalidOperationException($"postfix start failed ({code}): {output} {instance.ReadLog()}");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try { using var probe = new TcpClient(); probe.Connect(IPAddress.Loopback, port); break; }
+            catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(100); }
+        }
+        return instance;
+    }
+
+    /// <summary>Postfix's log so far.</summary>
+    public string ReadLog()
+    {
+        if (!File.Exists(LogFile)) return "";
+        using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    /// <summary>Waits until a log line contains <paramref name="text"/>; fails the test with the log after 20 s.</summary>
+    public string WaitForLog(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var log = ReadLog();
+            if (log.Contains(text)) return log;
+            Thread.Sleep(100);
+        }
+        throw new TimeoutException($"'{text}' not in Postfix's log:\n{ReadLog()}");
+    }
+
+    /// <summary>Stops Postfix and removes its directory.</summary>
+    public void Dispose()
+    {
+        Run("postfix", $"-c {Path.Combine(Directory, "conf")} stop");
+        try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static string Id(string flag) => Run("id", $"{flag} postfix").Output.Trim();
+
+    private static (int Code, string Output) Run(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
