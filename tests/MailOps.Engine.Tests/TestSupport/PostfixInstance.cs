@@ -73,12 +73,8 @@ public sealed class PostfixInstance : IDisposable
         var instance = new PostfixInstance(dir, port, hostname);
         var (code, output) = Run("postfix", $"-c {conf} start");
         if (code != 0) throw new InvalidOperationException($"postfix start failed ({code}): {output} {instance.ReadLog()}");
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try { using var probe = new TcpClient(); probe.Connect(IPAddress.Loopback, port); break; }
-            catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(100); }
-        }
+        // Not a probe connection: that would put its own connect/disconnect lines in the log the tests read.
+        instance.WaitForLog("daemon started");
         return instance;
     }
 
