@@ -1,0 +1,20 @@
+namespace MailOps.Engine.Configuration;
+
+/// <summary>Resource limits, with Postfix's defaults where Postfix has the same limit (postconf(5)).</summary>
+public sealed record MailLimitsConfig
+{
+    /// <summary>Largest message accepted, in bytes; Postfix's message_size_limit, default 10240000. Announced in EHLO SIZE (RFC 1870).</summary>
+    public long MessageSizeLimit { get; init; } = 10_240_000;
+    /// <summary>Most recipients in one transaction; Postfix's smtpd_recipient_limit, default 1000 (RFC 5321 4.5.3.1.8 requires at least 100).</summary>
+    public int RecipientLimit { get; init; } = 1000;
+    /// <summary>Most simultaneous SMTP sessions; Postfix's default_process_limit is 100.</summary>
+    public int MaxConnections { get; init; } = 100;
+    /// <summary>Most simultaneous sessions from one client address; Postfix's smtpd_client_connection_count_limit (50).</summary>
+    public int MaxConnectionsPerClient { get; init; } = 50;
+    /// <summary>Time to wait for a command; Postfix's smtpd_timeout, 300 s (RFC 5321 4.5.3.2.7 asks servers for at least 5 minutes).</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary>Time to wait for each block of message data (RFC 5321 4.5.3.2.5 suggests 3 minutes between blocks).</summary>
+    public TimeSpan DataTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary>Errors after which a session is closed; Postfix's smtpd_hard_error_limit, 20.</summary>
+    public int ErrorLimit { get; init; } = 20;
+}

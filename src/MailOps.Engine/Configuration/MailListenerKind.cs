@@ -1,0 +1,12 @@
+namespace MailOps.Engine.Configuration;
+
+/// <summary>What a listening socket is for, as Postfix's master.cf distinguishes smtp, submission and submissions.</summary>
+public enum MailListenerKind
+{
+    /// <summary>Mail from other servers (port 25, RFC 5321): no AUTH required, only local domains accepted; STARTTLS offered.</summary>
+    Mta,
+    /// <summary>Mail from our users (port 587, RFC 6409): STARTTLS then AUTH required before MAIL.</summary>
+    Submission,
+    /// <summary>Submission over implicit TLS (port 465, RFC 8314 3.3): TLS from the first byte, then AUTH.</summary>
+    SubmissionTls,
+}

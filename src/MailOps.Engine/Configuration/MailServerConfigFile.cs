@@ -1,0 +1,400 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using MailOps.Dns;
+
+namespace MailOps.Engine.Configuration;
+
+/// <summary>
+/// Reads and writes the server's configuration file: JSON with comments and trailing commas allowed, so that the
+/// file <see cref="WriteTemplate"/> writes can explain every setting. Loading checks everything it can before the
+/// server starts (like <c>postfix check</c>) and reports every problem at once, each with its file, setting and line.
+/// </summary>
+public static class MailServerConfigFile
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    private static readonly string[] RootSettings =
+        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "dataPath", "logPath"];
+    private static readonly string[] ListenerSettings = ["kind", "address"];
+    private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
+    private static readonly string[] LimitSettings =
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit"];
+
+    /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
+    /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static MailServerConfig Load(string path)
+    {
+        var file = Path.GetFullPath(path);
+        var bytes = File.ReadAllBytes(file);
+        JsonLineMap lines;
+        try { lines = JsonLineMap.Read(bytes, ReaderOptions); }
+        catch (JsonException e)
+        {
+            throw new MailServerConfigException(file, [new MailServerConfigError(file, e.Path ?? "", (int?)e.LineNumber + 1, $"not valid JSON: {FirstSentence(e.Message)}")]);
+        }
+        using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var reader = new Reader(file, lines);
+        var config = reader.Read(document.RootElement);
+        if (reader.Errors.Count > 0 || config is null)
+            throw new MailServerConfigException(file, reader.Errors.OrderBy(e => e.Line ?? int.MaxValue).ToList());
+        return config;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>
+    /// Writes a starting configuration to <paramref name="path"/>, every setting with a one-line comment, holding the values
+    /// of <see cref="MailServerConfig.EmbeddedDefault"/> for <paramref name="dataPath"/> and <paramref name="hostname"/>.
+    /// It loads back without error.
+    /// </summary>
+    /// <exception cref="IOException">The file already exists (it is never overwritten).</exception>
+    public static void WriteTemplate(string path, string hostname, string dataPath)
+    {
+        var d = MailServerConfig.EmbeddedDefault(dataPath, hostname);
+        var l = d.Limits;
+        static string J(string? s) => JsonSerializer.Serialize(s);
+        var text = $$"""
+            // MailOps mail server configuration (JSON; // comments and trailing commas are allowed).
+            // Check it with Test-MailServerConfig; names follow Postfix's postconf(5) where Postfix has the setting.
+            {
+              // The name in the SMTP greeting and Received: headers (Postfix's myhostname).
+              "hostname": {{J(d.Hostname)}},
+              // Domains whose mail is delivered here; the first is the primary domain (Postfix's mydestination).
+              "domains": [ {{J(d.PrimaryDomain)}} ],
+              // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH) or SubmissionTls (465, implicit TLS).
+              "listeners": [
+                { "kind": "Mta", "address": "127.0.0.1:2525" },
+                { "kind": "Submission", "address": "127.0.0.1:2587" },
+                { "kind": "SubmissionTls", "address": "127.0.0.1:2465" },
+              ],
+              // PEM certificate and key; null makes a self-signed pair under dataPath/tls on first run. The key must be mode 0600.
+              "tls": { "certificatePath": null, "keyPath": null },
+              // Clients allowed to relay without AUTH, as CIDR (Postfix's mynetworks).
+              "mynetworks": [ "127.0.0.0/8", "::1/128" ],
+              "limits": {
+                // Largest message in bytes (Postfix's message_size_limit).
+                "messageSizeLimit": {{l.MessageSizeLimit}},
+                // Most recipients per message (Postfix's smtpd_recipient_limit).
+                "recipientLimit": {{l.RecipientLimit}},
+                // Most simultaneous SMTP sessions.
+                "maxConnections": {{l.MaxConnections}},
+                // Most simultaneous sessions from one client address (Postfix's smtpd_client_connection_count_limit).
+                "maxConnectionsPerClient": {{l.MaxConnectionsPerClient}},
+                // Seconds to wait for a command (Postfix's smtpd_timeout).
+                "commandTimeout": {{(int)l.CommandTimeout.TotalSeconds}},
+                // Seconds to wait for each block of message data.
+                "dataTimeout": {{(int)l.DataTimeout.TotalSeconds}},
+                // Errors after which a session is closed (Postfix's smtpd_hard_error_limit).
+                "errorLimit": {{l.ErrorLimit}},
+              },
+              // Allow AUTH without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
+              "allowPlaintextAuthOnLoopback": false,
+              // Answer VRFY; off so that addresses cannot be harvested (Postfix's disable_vrfy_command = yes).
+              "vrfy": false,
+              // Users and passwords, a Dovecot passwd-file.
+              "usersFile": {{J(d.UsersFile)}},
+              // Aliases, a Postfix virtual(5) table: "address target[, target...]" per line.
+              "aliasesFile": {{J(d.AliasesFile)}},
+              // Mailbox for mail to unknown users in local domains; null rejects them with 550 5.1.1.
+              "catchAll": null,
+              // Queue, mailboxes and logs live here.
+              "dataPath": {{J(d.DataPath)}},
+              // The mail log, in Postfix's format (pflogsumm reads it with --syslog-name=mailops).
+              "logPath": {{J(d.LogPath)}},
+            }
+
+            """;
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false));
+        writer.Write(text);
+    }
+
+    /// <summary>Walks the parsed document, collecting every error instead of stopping at the first.</summary>
+    private sealed class Reader(string file, JsonLineMap lines)
+    {
+        private readonly string _directory = Path.GetDirectoryName(file)!;
+
+        public List<MailServerConfigError> Errors { get; } = [];
+
+        private void Error(string setting, string reason) => Errors.Add(new MailServerConfigError(file, setting, lines.LineOf(setting), reason));
+
+        public MailServerConfig? Read(JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object) { Error("", "the file must hold one JSON object { ... }."); return null; }
+            Known(root, "", RootSettings);
+
+            var dataPath = PathSetting(root, "dataPath", mustHaveDirectory: false) ?? MailServerConfig.DefaultDataPath();
+            if (File.Exists(dataPath)) Error("dataPath", $"'{dataPath}' is a file; dataPath must be a directory (it is created if missing).");
+
+            string? hostname = null;
+            if (String(root, "hostname") is { } h)
+            {
+                if (MailDomainName.TryNormalize(h, out var normal, out var why)) hostname = normal;
+                else Error("hostname", why);
+            }
+
+            var domains = new List<string>();
+            if (!root.TryGetProperty("domains", out var domainList)) Error("domains", "missing: at least one local domain is needed (the first is the primary).");
+            else if (Kind(domainList, "domains", JsonValueKind.Array))
+            {
+                var i = 0;
+                foreach (var item in domainList.EnumerateArray())
+                {
+                    var at = $"domains[{i++}]";
+                    if (!Kind(item, at, JsonValueKind.String)) continue;
+                    if (!MailDomainName.TryNormalize(item.GetString(), out var domain, out var why)) Error(at, why);
+                    else if (domains.Contains(domain)) Error(at, $"'{domain}' is listed twice.");
+                    else domains.Add(domain);
+                }
+                if (i == 0) Error("domains", "empty: at least one local domain is needed.");
+            }
+
+            var listeners = ReadListeners(root);
+            var tls = ReadTls(root, dataPath);
+            var networks = ReadNetworks(root);
+            var limits = ReadLimits(root);
+
+            var catchAll = String(root, "catchAll");
+            if (catchAll is not null)
+            {
+                var at = catchAll.LastIndexOf('@');
+                if (at <= 0 || !MailDomainName.TryNormalize(catchAll[(at + 1)..], out var domain, out _))
+                    Error("catchAll", $"'{catchAll}' is not a mail address (local-part@domain).");
+                else if (domains.Count > 0 && !domains.Contains(domain))
+                    Error("catchAll", $"'{catchAll}' is not in a local domain ({string.Join(", ", domains)}); the catch-all must be a local mailbox.");
+            }
+
+            var usersFile = PathSetting(root, "usersFile", mustHaveDirectory: true, dataPath) ?? Path.Combine(dataPath, "users.passwd");
+            var aliasesFile = PathSetting(root, "aliasesFile", mustHaveDirectory: true, dataPath) ?? Path.Combine(dataPath, "virtual");
+            var logPath = PathSetting(root, "logPath", mustHaveDirectory: false) ?? Path.Combine(dataPath, "logs", "mail.log");
+            if (Directory.Exists(logPath)) Error("logPath", $"'{logPath}' is a directory; logPath names the log file.");
+
+            if (Errors.Count > 0) return null;
+            return new MailServerConfig
+            {
+                Hostname = hostname ?? MailServerConfig.DefaultHostname(),
+                Domains = domains,
+                Listeners = listeners,
+                Tls = tls!,
+                MyNetworks = networks ?? MailServerConfig.DefaultMyNetworks,
+                Limits = limits,
+                AllowPlaintextAuthOnLoopback = Bool(root, "allowPlaintextAuthOnLoopback") ?? false,
+                Vrfy = Bool(root, "vrfy") ?? false,
+                UsersFile = usersFile,
+                AliasesFile = aliasesFile,
+                CatchAll = catchAll,
+                DataPath = dataPath,
+                LogPath = logPath,
+            };
+        }
+
+        private List<MailListenerConfig> ReadListeners(JsonElement root)
+        {
+            var listeners = new List<MailListenerConfig>();
+            if (!root.TryGetProperty("listeners", out var list)) { Error("listeners", "missing: at least one listener is needed, e.g. { \"kind\": \"Mta\", \"address\": \"127.0.0.1:2525\" }."); return listeners; }
+            if (!Kind(list, "listeners", JsonValueKind.Array)) return listeners;
+            var seen = new Dictionary<IPEndPoint, string>();
+            var i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var at = $"listeners[{i++}]";
+                if (!Kind(item, at, JsonValueKind.Object)) continue;
+                Known(item, at, ListenerSettings);
+                MailListenerKind? kind = null;
+                var kindText = String(item, "kind", at);
+                if (kindText is null) Error($"{at}.kind", $"missing: one of {string.Join(", ", Enum.GetNames<MailListenerKind>())}.");
+                else if (Enum.TryParse<MailListenerKind>(kindText, ignoreCase: true, out var k) && Enum.IsDefined(k) && !char.IsDigit(kindText[0])) kind = k;
+                else Error($"{at}.kind", $"'{kindText}' is not a listener kind; use one of {string.Join(", ", Enum.GetNames<MailListenerKind>())}{Suggest(kindText, Enum.GetNames<MailListenerKind>())}.");
+                var addressText = String(item, "address", at);
+                IPEndPoint? endPoint = null;
+                if (addressText is null) Error($"{at}.address", "missing: an address and port such as \"127.0.0.1:2525\" or \"[::1]:2525\".");
+                else if (ParseEndPoint(addressText, out var why) is { } ep) endPoint = ep;
+                else Error($"{at}.address", why);
+                if (endPoint is null || kind is null) continue;
+                if (seen.TryGetValue(endPoint, out var first)) { Error($"{at}.address", $"{endPoint} is already used by {first}; two listeners cannot bind one address."); continue; }
+                var overlap = seen.FirstOrDefault(s => s.Key.Port == endPoint.Port && s.Key.AddressFamily == endPoint.AddressFamily &&
+                    (IsAny(s.Key.Address) || IsAny(endPoint.Address)));
+                if (overlap.Key is not null) { Error($"{at}.address", $"{endPoint} overlaps {overlap.Key} ({overlap.Value}): a wildcard address takes the port on every address."); continue; }
+                seen[endPoint] = at;
+                listeners.Add(new MailListenerConfig(kind.Value, endPoint));
+            }
+            if (i == 0) Error("listeners", "empty: at least one listener is needed.");
+            return listeners;
+        }
+
+        private static bool IsAny(IPAddress a) => a.Equals(IPAddress.Any) || a.Equals(IPAddress.IPv6Any);
+
+        /// <summary>"127.0.0.1:25", "[::1]:25": an IP literal (no host names: a listener must not depend on DNS at start) and a port.</summary>
+        internal static IPEndPoint? ParseEndPoint(string text, out string why)
+        {
+            why = "";
+            string host, portText;
+            if (text.StartsWith('['))
+            {
+                var close = text.IndexOf("]:", StringComparison.Ordinal);
+                if (close < 0) { why = $"'{text}' is not [IPv6]:port."; return null; }
+                host = text[1..close];
+                portText = text[(close + 2)..];
+            }
+            else
+            {
+                var colon = text.LastIndexOf(':');
+                if (colon < 0) { why = $"'{text}' has no port; write address:port, e.g. 127.0.0.1:2525."; return null; }
+                host = text[..colon];
+                portText = text[(colon + 1)..];
+                if (host.Contains(':')) { why = $"'{text}': an IPv6 address needs brackets, e.g. [::1]:2525."; return null; }
+            }
+            if (!IPAddress.TryParse(host, out var address) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && host.Count(c => c == '.') != 3))
+            { why = $"'{host}' is not an IP address (host names are not accepted: a listener binds an address)."; return null; }
+            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            { why = $"port '{portText}' is out of range; it must be 1 to 65535."; return null; }
+            return new IPEndPoint(address, port);
+        }
+
+        private MailTlsConfig? ReadTls(JsonElement root, string dataPath)
+        {
+            var fallback = MailServerConfig.DefaultTls(dataPath);
+            if (!root.TryGetProperty("tls", out var tls) || tls.ValueKind == JsonValueKind.Null) return fallback;
+            if (!Kind(tls, "tls", JsonValueKind.Object)) return null;
+            Known(tls, "tls", TlsSettings);
+            var cert = PathSetting(tls, "certificatePath", false, parent: "tls");
+            var key = PathSetting(tls, "keyPath", false, parent: "tls");
+            if (cert is null && key is null) return fallback;
+            if (cert is null || key is null) { Error(cert is null ? "tls.certificatePath" : "tls.keyPath", "missing: give both certificatePath and keyPath, or neither for a self-signed pair."); return null; }
+            foreach (var (setting, reason) in MailServerCertificate.Check(cert, key)) Error($"tls.{setting}", reason);
+            return new MailTlsConfig(cert, key, SelfSigned: false);
+        }
+
+        private List<IPNetwork>? ReadNetworks(JsonElement root)
+        {
+            if (!root.TryGetProperty("mynetworks", out var list)) return null;
+            if (!Kind(list, "mynetworks", JsonValueKind.Array)) return null;
+            var networks = new List<IPNetwork>();
+            var i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var at = $"mynetworks[{i++}]";
+                if (!Kind(item, at, JsonValueKind.String)) continue;
+                var text = item.GetString()!.Trim();
+                // Postfix writes IPv6 networks as [::1]/128; a bare address means that one host.
+                var plain = text.Replace("[", "").Replace("]", "");
+                if (!plain.Contains('/') && IPAddress.TryParse(plain, out var single)) plain += single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? "/32" : "/128";
+                if (IPNetwork.TryParse(plain, out var network)) networks.Add(network);
+                else if (plain.Contains('/') && IPAddress.TryParse(plain[..plain.IndexOf('/')], out _) && int.TryParse(plain[(plain.IndexOf('/') + 1)..], out var bits) && bits is >= 0 and <= 128)
+                    Error(at, $"'{text}' has host bits set beyond /{bits} (Postfix refuses this too: \"non-null host address bits\"); write the network address.");
+                else Error(at, $"'{text}' is not a network in CIDR form such as 192.0.2.0/24 or 2001:db8::/32.");
+            }
+            return networks;
+        }
+
+        private MailLimitsConfig ReadLimits(JsonElement root)
+        {
+            var d = new MailLimitsConfig();
+            if (!root.TryGetProperty("limits", out var limits) || !Kind(limits, "limits", JsonValueKind.Object)) return d;
+            Known(limits, "limits", LimitSettings);
+            long Number(string name, long fallback, long min, long max, string unit)
+            {
+                var at = $"limits.{name}";
+                if (!limits.TryGetProperty(name, out var value)) return fallback;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var n)) { Error(at, $"must be a whole number of {unit}."); return fallback; }
+                if (n < min || n > max) { Error(at, $"{n} is out of range; it must be {min} to {max} {unit}."); return fallback; }
+                return n;
+            }
+            var maxConnections = (int)Number("maxConnections", d.MaxConnections, 1, 100_000, "sessions");
+            var perClient = (int)Number("maxConnectionsPerClient", d.MaxConnectionsPerClient, 1, 100_000, "sessions");
+            if (perClient > maxConnections) Error("limits.maxConnectionsPerClient", $"{perClient} is more than maxConnections ({maxConnections}).");
+            return new MailLimitsConfig
+            {
+                // 1 KiB floor: below it not even headers fit. 2 GiB ceiling: Maildir S= sizes and our queue files use 32-bit friendly sizes.
+                MessageSizeLimit = Number("messageSizeLimit", d.MessageSizeLimit, 1024, int.MaxValue, "bytes"),
+                // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients.
+                RecipientLimit = (int)Number("recipientLimit", d.RecipientLimit, 100, 100_000, "recipients"),
+                MaxConnections = maxConnections,
+                MaxConnectionsPerClient = perClient,
+                CommandTimeout = TimeSpan.FromSeconds(Number("commandTimeout", (long)d.CommandTimeout.TotalSeconds, 1, 3600, "seconds")),
+                DataTimeout = TimeSpan.FromSeconds(Number("dataTimeout", (long)d.DataTimeout.TotalSeconds, 1, 3600, "seconds")),
+                ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),
+            };
+        }
+
+        private void Known(JsonElement element, string parent, string[] known)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (known.Contains(property.Name, StringComparer.Ordinal)) continue;
+                var at = parent.Length == 0 ? property.Name : $"{parent}.{property.Name}";
+                Error(at, $"unknown setting '{property.Name}'{Suggest(property.Name, known)}.");
+            }
+        }
+
+        /// <summary>"; did you mean 'x'" for the closest known name within a few typos, else nothing.</summary>
+        private static string Suggest(string given, string[] known)
+        {
+            var best = known.Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).MinBy(p => p.Distance);
+            return best.Name is not null && best.Distance <= Math.Max(2, best.Name.Length / 3) ? $"; did you mean '{best.Name}'?" : "";
+        }
+
+        private static int Distance(string a, string b)
+        {
+            var row = Enumerable.Range(0, b.Length + 1).ToArray();
+            for (var i = 1; i <= a.Length; i++)
+            {
+                var diagonal = row[0];
+                row[0] = i;
+                for (var j = 1; j <= b.Length; j++)
+                {
+                    var above = row[j];
+                    row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                    diagonal = above;
+                }
+            }
+            return row[b.Length];
+        }
+
+        private bool Kind(JsonElement element, string at, JsonValueKind kind)
+        {
+            if (element.ValueKind == kind) return true;
+            Error(at, $"must be {kind switch { JsonValueKind.Array => "a list [ ... ]", JsonValueKind.Object => "an object { ... }", JsonValueKind.String => "a string", _ => kind.ToString() }}, not {element.ValueKind.ToString().ToLowerInvariant()}.");
+            return false;
+        }
+
+        private string? String(JsonElement element, string name, string parent = "")
+        {
+            if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            var at = parent.Length == 0 ? name : $"{parent}.{name}";
+            if (!Kind(value, at, JsonValueKind.String)) return null;
+            var text = value.GetString()!;
+            if (text.Trim().Length == 0) { Error(at, "is empty; remove the setting or use null for the default."); return null; }
+            return text;
+        }
+
+        private bool? Bool(JsonElement element, string name)
+        {
+            if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+            Error(name, "must be true or false.");
+            return null;
+        }
+
+        /// <summary>A path setting made absolute against the config file's directory; its directory must exist unless it lies under dataPath (created at start).</summary>
+        private string? PathSetting(JsonElement element, string name, bool mustHaveDirectory, string? dataPath = null, string parent = "")
+        {
+            var text = String(element, name, parent);
+            if (text is null) return null;
+            var full = Path.GetFullPath(text, _directory);
+            var directory = Path.GetDirectoryName(full);
+            var underData = dataPath is not null && full.StartsWith(Path.TrimEndingDirectorySeparator(dataPath) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+            if (mustHaveDirectory && !underData && directory is not null && !Directory.Exists(directory))
+                Error(parent.Length == 0 ? name : $"{parent}.{name}", $"the directory '{directory}' does not exist.");
+            return full;
+        }
+    }
+}
