@@ -14,8 +14,9 @@ public static class MailServerCertificate
     public static bool EnsureSelfSigned(MailTlsConfig tls, string hostname)
     {
         if (!tls.SelfSigned || (File.Exists(tls.CertificatePath) && File.Exists(tls.KeyPath))) return false;
-        File.Delete(tls.CertificatePath);
-        File.Delete(tls.KeyPath);
+        // A half pair (one file lost) is useless: make both anew.
+        if (File.Exists(tls.CertificatePath)) File.Delete(tls.CertificatePath);
+        if (File.Exists(tls.KeyPath)) File.Delete(tls.KeyPath);
         CreateSelfSigned(tls.CertificatePath, tls.KeyPath, hostname);
         return true;
     }
@@ -81,13 +82,28 @@ public static class MailServerCertificate
             if (certificate is not null && keyText is not null)
             {
                 string? mismatch = null;
-                try { using var pair = X509Certificate2.CreateFromPem(certText, keyText); }
-                catch (ArgumentException) { mismatch = $"'{keyPath}' holds no PEM private key."; }
-                catch (CryptographicException e) { mismatch = $"'{keyPath}' does not match the certificate in '{certificatePath}': {e.Message}"; }
+                if (!HasPemPrivateKey(keyText)) mismatch = $"'{keyPath}' holds no PEM private key.";
+                else
+                {
+                    try { using var pair = X509Certificate2.CreateFromPem(certText, keyText); }
+                    catch (Exception e) when (e is ArgumentException or CryptographicException)
+                    { mismatch = $"'{keyPath}' does not match the certificate in '{certificatePath}': {e.Message}"; }
+                }
                 if (mismatch is not null) yield return ("keyPath", mismatch);
             }
             certificate?.Dispose();
         }
+    }
+
+    private static bool HasPemPrivateKey(string text)
+    {
+        var rest = text.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            if (rest[fields.Label].EndsWith("PRIVATE KEY", StringComparison.Ordinal)) return true;
+            rest = rest[fields.Location.End..];
+        }
+        return false;
     }
 
     private static string? ReadText(string path, string what, out string? problem)

@@ -212,7 +212,7 @@ public static class MailServerConfigFile
                 var kindText = String(item, "kind", at);
                 if (kindText is null) Error($"{at}.kind", $"missing: one of {string.Join(", ", Enum.GetNames<MailListenerKind>())}.");
                 else if (Enum.TryParse<MailListenerKind>(kindText, ignoreCase: true, out var k) && Enum.IsDefined(k) && !char.IsDigit(kindText[0])) kind = k;
-                else Error($"{at}.kind", $"'{kindText}' is not a listener kind; use one of {string.Join(", ", Enum.GetNames<MailListenerKind>())}{Suggest(kindText, Enum.GetNames<MailListenerKind>())}.");
+                else Error($"{at}.kind", $"'{kindText}' is not a listener kind; use one of {string.Join(", ", Enum.GetNames<MailListenerKind>())}{Suggest(kindText, Enum.GetNames<MailListenerKind>())}");
                 var addressText = String(item, "address", at);
                 IPEndPoint? endPoint = null;
                 if (addressText is null) Error($"{at}.address", "missing: an address and port such as \"127.0.0.1:2525\" or \"[::1]:2525\".");
@@ -287,10 +287,11 @@ public static class MailServerConfigFile
                 // Postfix writes IPv6 networks as [::1]/128; a bare address means that one host.
                 var plain = text.Replace("[", "").Replace("]", "");
                 if (!plain.Contains('/') && IPAddress.TryParse(plain, out var single)) plain += single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? "/32" : "/128";
-                if (IPNetwork.TryParse(plain, out var network)) networks.Add(network);
-                else if (plain.Contains('/') && IPAddress.TryParse(plain[..plain.IndexOf('/')], out _) && int.TryParse(plain[(plain.IndexOf('/') + 1)..], out var bits) && bits is >= 0 and <= 128)
-                    Error(at, $"'{text}' has host bits set beyond /{bits} (Postfix refuses this too: \"non-null host address bits\"); write the network address.");
-                else Error(at, $"'{text}' is not a network in CIDR form such as 192.0.2.0/24 or 2001:db8::/32.");
+                if (!IPNetwork.TryParse(plain, out var network)) { Error(at, $"'{text}' is not a network in CIDR form such as 192.0.2.0/24 or 2001:db8::/32."); continue; }
+                // Postfix refuses these ("non-null host address bits"): 192.168.1.1/24 is probably a typo for a host or a network.
+                if (!network.BaseAddress.Equals(IPAddress.Parse(plain[..plain.IndexOf('/')])))
+                { Error(at, $"'{text}' has host bits set beyond /{network.PrefixLength}; write the network address {network}."); continue; }
+                networks.Add(network);
             }
             return networks;
         }
@@ -331,15 +332,15 @@ public static class MailServerConfigFile
             {
                 if (known.Contains(property.Name, StringComparer.Ordinal)) continue;
                 var at = parent.Length == 0 ? property.Name : $"{parent}.{property.Name}";
-                Error(at, $"unknown setting '{property.Name}'{Suggest(property.Name, known)}.");
+                Error(at, $"unknown setting '{property.Name}'{Suggest(property.Name, known)}");
             }
         }
 
-        /// <summary>"; did you mean 'x'" for the closest known name within a few typos, else nothing.</summary>
+        /// <summary>"; did you mean 'x'?" for the closest known name within a few typos, else the sentence's full stop.</summary>
         private static string Suggest(string given, string[] known)
         {
             var best = known.Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).MinBy(p => p.Distance);
-            return best.Name is not null && best.Distance <= Math.Max(2, best.Name.Length / 3) ? $"; did you mean '{best.Name}'?" : "";
+            return best.Name is not null && best.Distance <= Math.Max(2, best.Name.Length / 3) ? $"; did you mean '{best.Name}'?" : ".";
         }
 
         private static int Distance(string a, string b)

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using MailOps.Engine.Configuration;
+
+namespace MailOps.Engine.Tests.Configuration;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class MailServerConfigFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mailops-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private MailServerConfigException Refused(string text) =>
+        Assert.Throws<MailServerConfigException>(() => MailServerConfigFile.Load(Write("mailops.json", text)));
+
+    [Fact]
+    public void The_written_template_loads_back_as_the_embedded_default()
+    {
+        var path = Path.Combine(_dir, "mailops.json");
+        var data = Path.Combine(_dir, "data");
+        MailServerConfigFile.WriteTemplate(path, "mx.example.test", data);
+
+        var loaded = MailServerConfigFile.Load(path);
+        var expected = MailServerConfig.EmbeddedDefault(data, "mx.example.test");
+
+        Assert.Equal(expected.Hostname, loaded.Hostname);
+        Assert.Equal(expected.Domains, loaded.Domains);
+        Assert.Equal(expected.Listeners, loaded.Listeners);
+        Assert.Equal(expected.Tls, loaded.Tls);
+        Assert.Equal(expected.Limits, loaded.Limits);
+        Assert.Equal(expected.MyNetworks, loaded.MyNetworks);
+        Assert.Equal((expected.UsersFile, expected.AliasesFile, expected.DataPath, expected.LogPath), (loaded.UsersFile, loaded.AliasesFile, loaded.DataPath, loaded.LogPath));
+        // Every setting is explained: a comment line directly above each "name": line.
+        var lines = File.ReadAllLines(path);
+        for (var i = 0; i < lines.Length; i++)
+            if (lines[i].TrimStart().StartsWith('"') && !lines[i].Contains("\"kind\""))
+                Assert.True(lines[i - 1].TrimStart().StartsWith("//") || lines[i].TrimStart().StartsWith("\"limits\""), $"no comment above line {i + 1}: {lines[i]}");
+        Assert.Throws<IOException>(() => MailServerConfigFile.WriteTemplate(path, "mx.example.test", data));
+    }
+
+    [Fact]
+    public void Every_mistake_in_a_file_is_reported_at_once_with_its_setting_line_and_reason()
+    {
+        var error = Refused("""
+            {
+              "hostnme": "mx.example.test",
+              "domains": [ "example.test", "exa mple.test", "example.test" ],
+              "listeners": [
+                { "kind": "Mta", "address": "127.0.0.1:2525" },
+                { "kind": "Mta", "address": "127.0.0.1:70000" },
+                { "kind": "Submision", "address": "127.0.0.1:2525" },
+                { "kind": "Submission", "address": "localhost:2587" },
+              ],
+              "mynetworks": [ "10.0.0.0/33", "192.168.1.1/24" ],
+              "limits": { "recipientLimit": 5, "errorLimit": "twenty" },
+              "usersFile": "/no/such/dir/users.passwd",
+            }
+            """);
+        string Find(string setting) => Assert.Single(error.Errors, e => e.Setting == setting).ToString();
+
+        Assert.All(error.Errors, e => Assert.Equal(Path.Combine(_dir, "mailops.json"), e.File));
+        Assert.Equal($"{Path.Combine(_dir, "mailops.json")}:2: hostnme: unknown setting 'hostnme'; did you mean 'hostname'?", Find("hostnme"));
+        Assert.Contains(":3: domains[1]: ", Find("domains[1]"));
+        Assert.Contains("listed twice", Find("domains[2]"));
+        Assert.Contains(":6: listeners[1].address: port '70000' is out of range", Find("listeners[1].address"));
+        Assert.Contains("did you mean 'Submission'", Find("listeners[2].kind"));
+        Assert.Contains(":8: listeners[3].address: 'localhost' is not an IP address", Find("listeners[3].address"));
+        Assert.Contains(":10: mynetworks[0]: '10.0.0.0/33' is not a network", Find("mynetworks[0]"));
+        Assert.Contains("host bits", Find("mynetworks[1]"));
+        Assert.Contains(":11: limits.recipientLimit: 5 is out of range", Find("limits.recipientLimit"));
+        Assert.Contains("whole number", Find("limits.errorLimit"));
+        Assert.Contains(":12: usersFile: the directory '/no/such/dir' does not exist", Find("usersFile"));
+        Assert.Equal(11, error.Errors.Count);
+    }
+
+    [Fact]
+    public void Two_listeners_on_one_address_or_a_wildcard_beside_a_specific_address_are_refused()
+    {
+        var error = Refused("""
+            { "domains": ["example.test"], "listeners": [
+                { "kind": "Mta", "address": "0.0.0.0:2525" },
+                { "kind": "Submission", "address": "127.0.0.1:2525" },
+                { "kind": "Mta", "address": "[::1]:2525" },
+                { "kind": "Mta", "address": "[::1]:2525" } ] }
+            """);
+        Assert.Contains("overlaps", Assert.Single(error.Errors, e => e.Setting == "listeners[1].address").Reason);
+        Assert.Contains("already used", Assert.Single(error.Errors, e => e.Setting == "listeners[3].address").Reason);
+        Assert.Equal(2, error.Errors.Count);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_json_is_refused_with_the_line_of_the_syntax_error()
+    {
+        var error = Refused("{\n  \"domains\": [\"example.test\"],\n  \"vrfy\": tru\n}\n");
+        var only = Assert.Single(error.Errors);
+        Assert.Equal(3, only.Line);
+        Assert.Contains("not valid JSON", only.Reason);
+    }
+
+    [Fact]
+    public void A_self_signed_certificate_names_the_host_and_loopback_and_its_key_is_created_private()
+    {
+        var cert = Path.Combine(_dir, "tls", "cert.pem");
+        var key = Path.Combine(_dir, "tls", "key.pem");
+        Assert.True(MailServerCertificate.EnsureSelfSigned(new MailTlsConfig(cert, key, true), "mx.example.test"));
+        Assert.False(MailServerCertificate.EnsureSelfSigned(new MailTlsConfig(cert, key, true), "mx.example.test"));
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(cert));
+        using var certificate = X509Certificate2.CreateFromPemFile(cert, key);
+        Assert.True(certificate.HasPrivateKey);
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Equal(["mx.example.test", "localhost"], san.EnumerateDnsNames());
+        Assert.Contains(IPAddress.Loopback, san.EnumerateIPAddresses());
+        Assert.Empty(MailServerCertificate.Check(cert, key));
+    }
+
+    [Fact]
+    public void A_key_readable_by_others_a_key_of_another_certificate_and_a_certificate_that_is_not_pem_are_refused()
+    {
+        MailServerCertificate.CreateSelfSigned(Path.Combine(_dir, "a.pem"), Path.Combine(_dir, "a.key"), "a.example.test");
+        MailServerCertificate.CreateSelfSigned(Path.Combine(_dir, "b.pem"), Path.Combine(_dir, "b.key"), "b.example.test");
+        File.SetUnixFileMode(Path.Combine(_dir, "b.key"), (UnixFileMode)0b110_100_100);
+        Write("junk.pem", "this is not a certificate\n");
+
+        var error = Refused($$"""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "tls": { "certificatePath": "a.pem", "keyPath": "b.key" } }
+            """);
+        Assert.Contains(error.Errors, e => e.Setting == "tls.keyPath" && e.Reason.Contains("mode 0644, readable by every user"));
+        Assert.Contains(error.Errors, e => e.Setting == "tls.keyPath" && e.Reason.Contains("does not match the certificate"));
+
+        error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "tls": { "certificatePath": "junk.pem", "keyPath": "a.key" } }
+            """);
+        Assert.Contains("is not a PEM certificate", Assert.Single(error.Errors).Reason);
+
+        error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "tls": { "certificatePath": "missing.pem", "keyPath": "a.key" } }
+            """);
+        Assert.Contains("does not exist", Assert.Single(error.Errors, e => e.Setting == "tls.certificatePath").Reason);
+    }
+
+    [Fact]
+    public void A_key_readable_by_its_group_is_accepted_only_when_the_group_is_root()
+    {
+        var cert = Path.Combine(_dir, "c.pem");
+        var key = Path.Combine(_dir, "c.key");
+        MailServerCertificate.CreateSelfSigned(cert, key, "c.example.test");
+        File.SetUnixFileMode(key, (UnixFileMode)0b110_100_000);
+        Chown(key, "root:root");
+        Assert.Empty(MailServerCertificate.Check(cert, key));
+        Chown(key, "root:postfix");
+        Assert.Contains("so that group can read it", Assert.Single(MailServerCertificate.Check(cert, key)).Reason);
+    }
+
+    private static void Chown(string path, string owner)
+    {
+        using var process = System.Diagnostics.Process.Start("chown", [owner, path]);
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public void A_minimal_file_gets_the_defaults_and_paths_relative_to_the_file()
+    {
+        var config = MailServerConfigFile.Load(Write("mailops.json", """
+            // the smallest useful file
+            { "hostname": "MX.Example.Test.", "domains": ["Example.TEST"], "listeners": [ { "kind": "mta", "address": "[::1]:2525" } ],
+              "dataPath": "data", }
+            """));
+        Assert.Equal("mx.example.test", config.Hostname);
+        Assert.Equal(["example.test"], config.Domains);
+        Assert.Equal(new MailListenerConfig(MailListenerKind.Mta, new IPEndPoint(IPAddress.IPv6Loopback, 2525)), Assert.Single(config.Listeners));
+        Assert.Equal(Path.Combine(_dir, "data"), config.DataPath);
+        Assert.True(config.Tls.SelfSigned);
+        Assert.Equal(10_240_000, config.Limits.MessageSizeLimit);
+        Assert.Equal(20, config.Limits.ErrorLimit);
+        Assert.Equal(MailServerConfig.DefaultMyNetworks, config.MyNetworks);
+    }
+}
