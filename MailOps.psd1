@@ -11,6 +11,7 @@
     FormatsToProcess     = @('module/MailOps.format.ps1xml')
     CmdletsToExport      = @(
         'New-DkimKey'
+        'New-MailServerConfig'
         'Test-MailDns'
     )
     FunctionsToExport    = @()

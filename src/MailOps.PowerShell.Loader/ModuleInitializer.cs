@@ -41,16 +41,20 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     {
         var add = TypeAccelerators?.GetMethod("Add", [typeof(string), typeof(Type)]);
         if (add is null) return;
-        var library = LoadContext.LoadFromAssemblyName(new AssemblyName("MailOps"));
-        foreach (var type in library.GetExportedTypes().Where(t => t.FullName is not null && !t.IsNested))
+        var types = Libraries.Select(n => LoadContext.LoadFromAssemblyName(new AssemblyName(n)))
+            .SelectMany(a => a.GetExportedTypes()).Where(t => t.FullName is not null && !t.IsNested);
+        foreach (var type in types)
         {
             add.Invoke(null, [type.FullName!, type]);
             Accelerators.Add(type.FullName!);
         }
     }
 
+    // The cmdlets reference only our own assemblies (MailOps, MailOps.Engine); those are the bridge into the load context.
+    private static readonly string[] Libraries = ["MailOps", "MailOps.Engine"];
+
     private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name) =>
-        name.Name == "MailOps" ? LoadContext.LoadFromAssemblyName(name) : null;
+        Libraries.Contains(name.Name) ? LoadContext.LoadFromAssemblyName(name) : null;
 }
 
 /// <summary>The module's load context: resolves every assembly found in the deps folder from there, the rest from the default context.</summary>
