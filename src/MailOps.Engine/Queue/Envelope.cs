@@ -20,7 +20,7 @@ public sealed class Envelope
     /// <summary>The DSN ENVID parameter (RFC 3461 4.4), still xtext-encoded; null when not given.</summary>
     public string? EnvelopeId { get; set; }
 
-    /// <summary>The BODY parameter (RFC 6152): "7BIT" or "8BITMIME"; null when not given.</summary>
+    /// <summary>The BODY parameter (RFC 6152, RFC 3030): "7BIT", "8BITMIME" or "BINARYMIME"; null when not given.</summary>
     public string? Body { get; set; }
 
     /// <summary>True when the client asked for SMTPUTF8 (RFC 6531).</summary>

@@ -226,7 +226,7 @@ internal sealed class SmtpSession
             lines.Add("AUTH PLAIN LOGIN");
         }
 
-        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"]);
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "DSN", "SMTPUTF8", "CHUNKING"]);
         var reply = new StringBuilder();
         for (int i = 0; i < lines.Count; i++)
         {
@@ -299,7 +299,7 @@ internal sealed class SmtpSession
                     }
 
                     break;
-                case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)):
+                case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase) || value.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase)):
                     envelope.Body = value.ToUpperInvariant();
                     break;
                 case "SMTPUTF8" when value is null:
@@ -400,6 +400,12 @@ internal sealed class SmtpSession
         {
             // RFC 3030 2: DATA may not be mixed with BDAT in one transaction.
             return await ErrorAsync(503, "5.5.1", "Error: DATA after BDAT").ConfigureAwait(false);
+        }
+
+        if (_envelope.Body == "BINARYMIME")
+        {
+            // RFC 3030 3: binary content can only be sent with BDAT.
+            return await ErrorAsync(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT").ConfigureAwait(false);
         }
 
         if (_envelope.Recipients.Count == 0)
