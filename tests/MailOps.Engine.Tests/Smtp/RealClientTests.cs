@@ -54,7 +54,7 @@ public sealed class RealClientTests
     {
         await using var server = TestServer.Start();
         using var log = new MemoryStream();
-        using (var client = new SmtpClient(new ProtocolLogger(log, leaveOpen: true)) { PreferSendAsBinaryData = true })
+        using (var client = new ChunkingSmtpClient(new ProtocolLogger(log, leaveOpen: true)))
         {
             await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
             await client.SendAsync(Message("sender@remote.test", "bob@local.test", "Chunked"));
@@ -214,6 +214,11 @@ public sealed class RealClientTests
         Assert.Equal(50, queued.Count);
         Assert.All(queued, e => Assert.Equal("a@x.test", e.Sender));
         Assert.Equal(50, queued.Select(e => e.QueueId).Distinct().Count());
+    }
+
+    private sealed class ChunkingSmtpClient(IProtocolLogger logger) : SmtpClient(logger)
+    {
+        protected override bool PreferSendAsBinaryData => true;
     }
 
     private sealed class DsnSmtpClient : SmtpClient
