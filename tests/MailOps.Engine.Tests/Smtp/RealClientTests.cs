@@ -66,7 +66,6 @@ public sealed class RealClientTests
         Assert.Contains(" LAST", conversation);
         Assert.DoesNotContain("C: DATA", conversation);
         Envelope envelope = Assert.Single(await server.IncomingAsync());
-        Assert.Equal("BINARYMIME", envelope.Body);
         string content = server.Content(envelope.QueueId);
         Assert.Contains("Subject: Chunked\r\n", content);
         Assert.Contains("\r\n.leading dot line\r\n", content); // BDAT carries the dot as it is
