@@ -447,32 +447,25 @@ internal sealed class SmtpSession
                 }
             }
 
-            if (decoder.Nul)
+            (int Code, string Enhanced, string Text)? refusal =
+                decoder.Nul ? (550, "5.6.0", "Error: NUL characters are not allowed in message data")
+                : decoder.BareNewline && _options.RejectBareNewlineInData ? (550, "5.6.0", "Error: bare <CR> or <LF> in message data")
+                : decoder.TooBig ? (552, "5.3.4", "Error: message file too big")
+                : decoder.LineTooLong ? (500, "5.5.6", "Error: line too long")
+                : writer is null || decoder.WriteFailed ? (451, "4.3.0", "Error: queue file write error")
+                : null;
+            if (refusal is { } r)
             {
-                return await FailTransactionAsync(550, "5.6.0", "Error: NUL characters are not allowed in message data").ConfigureAwait(false);
+                // The temporary file goes before the reply, so a refused message leaves nothing behind.
+                if (writer is not null)
+                {
+                    await writer.DisposeAsync().ConfigureAwait(false);
+                }
+
+                return await FailTransactionAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
             }
 
-            if (decoder.BareNewline && _options.RejectBareNewlineInData)
-            {
-                return await FailTransactionAsync(550, "5.6.0", "Error: bare <CR> or <LF> in message data").ConfigureAwait(false);
-            }
-
-            if (decoder.TooBig)
-            {
-                return await FailTransactionAsync(552, "5.3.4", "Error: message file too big").ConfigureAwait(false);
-            }
-
-            if (decoder.LineTooLong)
-            {
-                return await FailTransactionAsync(500, "5.5.6", "Error: line too long").ConfigureAwait(false);
-            }
-
-            if (writer is null || decoder.WriteFailed)
-            {
-                return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
-            }
-
-            return await CommitAsync(writer).ConfigureAwait(false);
+            return await CommitAsync(writer!).ConfigureAwait(false);
         }
         finally
         {
