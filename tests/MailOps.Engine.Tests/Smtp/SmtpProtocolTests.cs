@@ -386,6 +386,59 @@ public sealed class SmtpProtocolTests
         Assert.Empty(Directory.GetFiles(server.Queue.DirectoryOf(QueueState.Incoming)));
     }
 
+    [Fact]
+    public async Task EHLO_advertises_the_extensions_and_STARTTLS_only_with_a_certificate()
+    {
+        await using (var server = TestServer.Start())
+        await using (var client = await RawSmtpClient.ConnectAsync(server.Port))
+        {
+            Assert.Equal("220 mx.local.test ESMTP MailOps", await client.ReadReplyAsync());
+            string[] lines = (await client.CommandAsync("EHLO c.test")).Split('\n');
+            Assert.Equal("250-mx.local.test", lines[0]);
+            foreach (string keyword in new[] { "PIPELINING", "SIZE 10240000", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8" })
+            {
+                Assert.Contains("250-" + keyword, lines);
+            }
+
+            Assert.Equal("250 CHUNKING", lines[^1]);
+            Assert.DoesNotContain(lines, l => l.Contains("AUTH")); // not before TLS
+        }
+
+        await using (var server = TestServer.Start(session: s => s with { Certificate = null }))
+        await using (var client = await RawSmtpClient.ConnectAsync(server.Port))
+        {
+            await client.ReadReplyAsync();
+            Assert.DoesNotContain("STARTTLS", await client.CommandAsync("EHLO c.test"));
+            Assert.Equal("502 5.5.1", Code(await client.CommandAsync("STARTTLS")));
+        }
+    }
+
+    [Fact]
+    public async Task AUTH_LOGIN_cancelled_with_a_star_gets_501_and_the_log_observer_sees_the_session()
+    {
+        await using var server = TestServer.Start(session: s => s with { AllowPlaintextAuthOnLoopback = true });
+        await using (var client = await RawSmtpClient.ConnectAndHelloAsync(server.Port))
+        {
+            Assert.Equal("334 VXNlcm5hbWU6", await client.CommandAsync("AUTH LOGIN"));
+            Assert.Equal("501 5.7.0", Code(await client.CommandAsync("*")));
+            await client.CommandAsync("MAIL FROM:<a@remote.test>");
+            await client.CommandAsync("RCPT TO:<nobody@local.test>");
+            await client.CommandAsync("RCPT TO:<alice@local.test>");
+            await client.CommandAsync("DATA");
+            await client.CommandAsync("Subject: logged\r\n\r\nx\r\n.");
+            await client.CommandAsync("QUIT");
+        }
+
+        await WaitUntil(() => server.Events.All.Any(e => e.Kind == Engine.Smtp.SmtpSessionEventKind.Disconnected));
+        var kinds = server.Events.All.Select(e => e.Kind).ToList();
+        Assert.Equal(Engine.Smtp.SmtpSessionEventKind.Connected, kinds[0]);
+        Assert.Contains(server.Events.All, e => e.Kind == Engine.Smtp.SmtpSessionEventKind.Rejected && e.Text!.StartsWith("550 5.1.1"));
+        var queued = Assert.Single(server.Events.All, e => e.Kind == Engine.Smtp.SmtpSessionEventKind.Queued);
+        Assert.Equal(queued.Text, queued.Envelope!.QueueId);
+        Assert.Equal("client.test", queued.Helo);
+        Assert.Equal(Engine.Smtp.SmtpSessionEventKind.Disconnected, kinds[^1]);
+    }
+
     internal static async Task WaitUntil(Func<bool> condition)
     {
         for (int i = 0; i < 100 && !condition(); i++)
