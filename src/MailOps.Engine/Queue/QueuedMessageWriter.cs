@@ -1,0 +1,71 @@
+namespace MailOps.Engine.Queue;
+
+/// <summary>
+/// A message being received into the queue: content is written to a temporary file in incoming/ while it arrives;
+/// <see cref="CommitAsync"/> makes it durable and visible; disposing without commit throws it away.
+/// </summary>
+public sealed class QueuedMessageWriter : IAsyncDisposable
+{
+    private readonly MailQueue _queue;
+    private readonly string _temporaryContent;
+    private readonly FileStream _content;
+    private bool _done;
+
+    internal QueuedMessageWriter(MailQueue queue, string queueId)
+    {
+        _queue = queue;
+        QueueId = queueId;
+        _temporaryContent = Path.Combine(queue.DirectoryOf(QueueState.Incoming), queueId + ".eml.tmp");
+        _content = new FileStream(_temporaryContent, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, useAsync: false);
+    }
+
+    /// <summary>The queue ID the message will have.</summary>
+    public string QueueId { get; }
+
+    /// <summary>The stream the message content (headers and body, CRLF line ends) is written to.</summary>
+    public Stream Content => _content;
+
+    /// <summary>
+    /// Writes the envelope, fsyncs content and envelope, renames both into place and fsyncs incoming/. Only after
+    /// this returns may the server say 250: the message then survives a crash or power loss.
+    /// </summary>
+    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        envelope.QueueId = QueueId;
+        await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        envelope.Size = _content.Length;
+        _content.Flush(flushToDisk: true);
+        await _content.DisposeAsync().ConfigureAwait(false);
+
+        string directory = _queue.DirectoryOf(QueueState.Incoming);
+        string temporaryEnvelope = Path.Combine(directory, QueueId + ".env.tmp");
+        await MailQueue.WriteEnvelopeFileAsync(temporaryEnvelope, envelope, cancellationToken).ConfigureAwait(false);
+
+        // The content goes into place first: a message is listed only once its envelope exists.
+        File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
+        File.Move(temporaryEnvelope, Path.Combine(directory, QueueId + ".env"));
+        DurableFile.SyncDirectory(directory);
+        _done = true;
+    }
+
+    /// <summary>Throws the message away unless it was committed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_done)
+        {
+            return;
+        }
+
+        _done = true;
+        await _content.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            File.Delete(_temporaryContent);
+        }
+        catch (IOException)
+        {
+            // A leftover .tmp is harmless: it is never listed, and MailQueue.RemoveLeftovers removes it.
+        }
+    }
+}

@@ -1,0 +1,100 @@
+namespace MailOps.Engine.Smtp;
+
+/// <summary>How a line read from the client ended.</summary>
+internal enum LineEnd
+{
+    /// <summary>A CRLF-terminated line.</summary>
+    CrLf,
+
+    /// <summary>A line ended by a bare LF.</summary>
+    BareLf,
+
+    /// <summary>The line was longer than allowed; it was read and thrown away up to its LF.</summary>
+    TooLong,
+
+    /// <summary>The client closed the connection.</summary>
+    EndOfStream,
+}
+
+/// <summary>
+/// The bytes a client sent, buffered: lines for commands, raw spans for DATA and BDAT. One per stream; replaced
+/// (so its buffer is discarded) when the stream is replaced by TLS.
+/// </summary>
+internal sealed class SmtpInput
+{
+    private readonly Stream _stream;
+    private readonly byte[] _buffer = new byte[32 * 1024];
+    private int _start;
+    private int _end;
+
+    public SmtpInput(Stream stream) => _stream = stream;
+
+    /// <summary>Bytes received but not yet consumed.</summary>
+    public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+
+    public int BufferedCount => _end - _start;
+
+    public void Consume(int count) => _start += count;
+
+    /// <summary>Reads more bytes into the buffer; 0 at end of stream.</summary>
+    public async ValueTask<int> FillAsync(CancellationToken cancellationToken)
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_end == _buffer.Length)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        _end += read;
+        return read;
+    }
+
+    /// <summary>
+    /// Reads one line of at most <paramref name="maxLength"/> octets before its CRLF; the line's bytes are returned
+    /// without the line end.
+    /// </summary>
+    public async ValueTask<(LineEnd End, byte[] Line)> ReadLineAsync(int maxLength, CancellationToken cancellationToken)
+    {
+        bool tooLong = false;
+        while (true)
+        {
+            int lf = Buffered.IndexOf((byte)'\n');
+            if (lf >= 0)
+            {
+                ReadOnlySpan<byte> raw = Buffered[..lf];
+                Consume(lf + 1);
+                if (tooLong)
+                {
+                    return (LineEnd.TooLong, []);
+                }
+
+                bool crlf = raw.Length > 0 && raw[^1] == (byte)'\r';
+                ReadOnlySpan<byte> line = crlf ? raw[..^1] : raw;
+                if (line.Length > maxLength)
+                {
+                    return (LineEnd.TooLong, []);
+                }
+
+                return (crlf ? LineEnd.CrLf : LineEnd.BareLf, line.ToArray());
+            }
+
+            if (BufferedCount > maxLength + 1)
+            {
+                // Never buffer an over-long line: drop what we have and keep reading until its end.
+                tooLong = true;
+                Consume(BufferedCount);
+            }
+
+            if (await FillAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return (LineEnd.EndOfStream, []);
+            }
+        }
+    }
+}

@@ -1,0 +1,900 @@
+using System.Net;
+using System.Net.Security;
+using System.Text;
+using MailOps.Engine.Auth;
+using MailOps.Engine.Policy;
+using MailOps.Engine.Queue;
+
+namespace MailOps.Engine.Smtp;
+
+/// <summary>
+/// One SMTP server session (RFC 5321, with ESMTP extensions): reads command lines, answers each with a reply that
+/// carries an enhanced status code (RFC 2034), asks <see cref="RelayPolicy"/> about senders and recipients, and streams
+/// message data into the <see cref="MailQueue"/>, replying 250 only once the message is durable.
+/// </summary>
+internal sealed class SmtpSession
+{
+    private const int CommandLineLimit = 510; // RFC 5321 4.5.3.1.4: 512 octets including CRLF
+    private const int ParameterLineLimit = 1022; // SIZE, DSN and AUTH= may lengthen MAIL and RCPT (RFC 5321 4.5.3.1.4)
+    private const int AuthLineLimit = 12288; // RFC 4954 4
+
+    private readonly IPEndPoint _client;
+    private readonly SmtpSessionOptions _options;
+    private readonly RelayPolicy _policy;
+    private readonly MailQueue _queue;
+    private readonly IMailAuthenticator? _authenticator;
+    private readonly ISmtpSessionObserver? _observer;
+    private readonly CancellationToken _stopping;
+    private readonly CancellationToken _aborting;
+
+    private Stream _stream;
+    private SmtpInput _input;
+    private string? _helo;
+    private bool _esmtp;
+    private bool _tls;
+    private string? _authUser;
+    private int _errors;
+    private Envelope? _envelope;
+    private QueuedMessageWriter? _chunked;
+    private long _chunkedSize;
+
+    /// <summary>
+    /// A session over <paramref name="stream"/>. <paramref name="stopping"/> ends the session at the next command
+    /// (graceful stop); <paramref name="aborting"/> also ends it in the middle of message data.
+    /// </summary>
+    public SmtpSession(
+        Stream stream,
+        IPEndPoint client,
+        SmtpSessionOptions options,
+        RelayPolicy policy,
+        MailQueue queue,
+        IMailAuthenticator? authenticator,
+        ISmtpSessionObserver? observer,
+        CancellationToken stopping,
+        CancellationToken aborting)
+    {
+        _stream = stream;
+        _input = new SmtpInput(stream);
+        _client = client.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(client.Address.MapToIPv4(), client.Port) : client;
+        _options = options;
+        _policy = policy;
+        _queue = queue;
+        _authenticator = authenticator;
+        _observer = observer;
+        _stopping = stopping;
+        _aborting = aborting;
+    }
+
+    /// <summary>True while the session is receiving message data (DATA or a BDAT transaction).</summary>
+    public bool InData { get; private set; }
+
+    private bool AuthenticationOffered =>
+        _authenticator is not null
+        && (_tls || (_options.AllowPlaintextAuthOnLoopback && IPAddress.IsLoopback(_client.Address)));
+
+    /// <summary>Runs the session to its end; never throws: whatever the client sends, the server carries on.</summary>
+    public async Task RunAsync()
+    {
+        Notify(SmtpSessionEventKind.Connected, null);
+        try
+        {
+            if (_options.ImplicitTls && !await HandshakeAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await ReplyAsync($"220 {_options.HostName} ESMTP MailOps").ConfigureAwait(false);
+            while (await NextCommandAsync().ConfigureAwait(false))
+            {
+            }
+        }
+        catch (SessionEndException end)
+        {
+            Notify(SmtpSessionEventKind.Lost, end.Message);
+            try
+            {
+                await ReplyAsync(end.Message).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The client may be gone already; the session ends either way.
+            }
+        }
+        catch (Exception e)
+        {
+            // Lost connections, TLS garbage, anything: log it, end this session, keep the server running.
+            Notify(SmtpSessionEventKind.Lost, e is EndOfStreamException ? "lost connection" : $"lost connection ({e.GetType().Name}: {e.Message})");
+        }
+        finally
+        {
+            await ResetTransactionAsync().ConfigureAwait(false);
+            Notify(SmtpSessionEventKind.Disconnected, null);
+            try
+            {
+                await _stream.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Disposing a broken TLS stream can throw; nothing is left to clean up.
+            }
+        }
+    }
+
+    private async Task<bool> NextCommandAsync()
+    {
+        var (end, bytes) = await ReadLineAsync(AuthLineLimit).ConfigureAwait(false);
+        switch (end)
+        {
+            case LineEnd.EndOfStream:
+                throw new EndOfStreamException();
+            case LineEnd.TooLong:
+                return await ErrorAsync(500, "5.5.6", "Error: line too long").ConfigureAwait(false);
+            case LineEnd.BareLf when !_options.AcceptBareLineFeedInCommands:
+                return await ErrorAsync(500, "5.5.2", "Error: bare <LF> received").ConfigureAwait(false);
+        }
+
+        if (bytes.AsSpan().IndexOf((byte)0) >= 0)
+        {
+            return await ErrorAsync(500, "5.5.2", "Error: NUL character in command").ConfigureAwait(false);
+        }
+
+        string line = Encoding.UTF8.GetString(bytes);
+        int space = line.IndexOf(' ');
+        string verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
+        string argument = space < 0 ? "" : line[(space + 1)..].Trim();
+        int limit = verb switch
+        {
+            "AUTH" => AuthLineLimit,
+            "MAIL" or "RCPT" => ParameterLineLimit,
+            _ => CommandLineLimit,
+        };
+        if (bytes.Length > limit)
+        {
+            return await ErrorAsync(500, "5.5.6", "Error: line too long").ConfigureAwait(false);
+        }
+
+        switch (verb)
+        {
+            case "EHLO":
+                return await HelloAsync(argument, extended: true).ConfigureAwait(false);
+            case "HELO":
+                return await HelloAsync(argument, extended: false).ConfigureAwait(false);
+            case "MAIL":
+                return await MailAsync(argument).ConfigureAwait(false);
+            case "RCPT":
+                return await RecipientAsync(argument).ConfigureAwait(false);
+            case "DATA":
+                return await DataAsync(argument).ConfigureAwait(false);
+            case "BDAT":
+                return await ChunkAsync(argument).ConfigureAwait(false);
+            case "RSET":
+                if (argument.Length > 0)
+                {
+                    return await ErrorAsync(501, "5.5.4", "Syntax: RSET").ConfigureAwait(false);
+                }
+
+                await ResetTransactionAsync().ConfigureAwait(false);
+                return await OkAsync(250, "2.0.0", "Ok").ConfigureAwait(false);
+            case "NOOP":
+                return await OkAsync(250, "2.0.0", "Ok").ConfigureAwait(false);
+            case "QUIT":
+                await ReplyAsync("221 2.0.0 Bye").ConfigureAwait(false);
+                return false;
+            case "VRFY":
+                return await VerifyAsync(argument).ConfigureAwait(false);
+            case "HELP":
+                return await OkAsync(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH").ConfigureAwait(false);
+            case "STARTTLS":
+                return await StartTlsAsync(argument).ConfigureAwait(false);
+            case "AUTH":
+                return await AuthenticateAsync(argument).ConfigureAwait(false);
+            default:
+                return await ErrorAsync(500, "5.5.1", "Error: command not recognized").ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> HelloAsync(string argument, bool extended)
+    {
+        if (argument.Length == 0)
+        {
+            return await ErrorAsync(501, "5.5.2", extended ? "Syntax: EHLO hostname" : "Syntax: HELO hostname").ConfigureAwait(false);
+        }
+
+        // RFC 5321 4.1.4: EHLO resets any transaction in progress.
+        await ResetTransactionAsync().ConfigureAwait(false);
+        _helo = argument;
+        _esmtp = extended;
+        if (!extended)
+        {
+            await ReplyAsync($"250 {_options.HostName}").ConfigureAwait(false);
+            return true;
+        }
+
+        var lines = new List<string> { _options.HostName, "PIPELINING", $"SIZE {_options.MaxMessageSize}" };
+        if (_options.EnableVrfy)
+        {
+            lines.Add("VRFY");
+        }
+
+        if (!_tls && _options.Certificate is not null)
+        {
+            lines.Add("STARTTLS");
+        }
+
+        if (AuthenticationOffered)
+        {
+            lines.Add("AUTH PLAIN LOGIN");
+        }
+
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "DSN", "SMTPUTF8", "CHUNKING"]);
+        var reply = new StringBuilder();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            reply.Append("250").Append(i == lines.Count - 1 ? ' ' : '-').Append(lines[i]);
+            if (i < lines.Count - 1)
+            {
+                reply.Append("\r\n");
+            }
+        }
+
+        await ReplyAsync(reply.ToString()).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<bool> MailAsync(string argument)
+    {
+        if (_helo is null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: send HELO/EHLO first").ConfigureAwait(false);
+        }
+
+        if (_envelope is not null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: nested MAIL command").ConfigureAwait(false);
+        }
+
+        if (!argument.StartsWith("FROM:", StringComparison.OrdinalIgnoreCase))
+        {
+            return await ErrorAsync(501, "5.5.2", "Syntax: MAIL FROM:<address>").ConfigureAwait(false);
+        }
+
+        PolicyDecision allowed = _policy.CheckSender(_options.RequireAuthentication, _authUser);
+        if (!allowed.IsAccepted)
+        {
+            return await ErrorAsync(allowed.Code, allowed.EnhancedCode, allowed.Text).ConfigureAwait(false);
+        }
+
+        if (!SmtpPath.TryParse(argument[5..], out string sender, out var parameters))
+        {
+            return await ErrorAsync(501, "5.1.7", "Bad sender address syntax").ConfigureAwait(false);
+        }
+
+        var envelope = new Envelope
+        {
+            Sender = sender,
+            ClientAddress = _client.Address.ToString(),
+            Helo = _helo,
+            AuthUser = _authUser,
+            Tls = _tls,
+        };
+        if (parameters.Count > 0 && !_esmtp)
+        {
+            return await ErrorAsync(555, "5.5.4", "Error: parameters need EHLO").ConfigureAwait(false);
+        }
+
+        foreach (var (key, value) in parameters)
+        {
+            switch (key)
+            {
+                case "SIZE":
+                    // RFC 1870 6: refuse at MAIL when the declared size is already too big.
+                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, null, out long size))
+                    {
+                        return await ErrorAsync(501, "5.5.4", "Bad SIZE parameter").ConfigureAwait(false);
+                    }
+
+                    if (size > _options.MaxMessageSize)
+                    {
+                        return await ErrorAsync(552, "5.3.4", "Message size exceeds fixed limit").ConfigureAwait(false);
+                    }
+
+                    break;
+                case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase) || value.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase)):
+                    envelope.Body = value.ToUpperInvariant();
+                    break;
+                case "SMTPUTF8" when value is null:
+                    envelope.SmtpUtf8 = true;
+                    break;
+                case "RET" when value is not null && (value.Equals("FULL", StringComparison.OrdinalIgnoreCase) || value.Equals("HDRS", StringComparison.OrdinalIgnoreCase)):
+                    envelope.Ret = value.ToUpperInvariant();
+                    break;
+                case "ENVID" when !string.IsNullOrEmpty(value) && value.Length <= 100: // RFC 3461 4.4
+                    envelope.EnvelopeId = value;
+                    break;
+                case "AUTH" when !string.IsNullOrEmpty(value):
+                    envelope.AuthParameter = value;
+                    break;
+                default:
+                    // RFC 5321 4.1.1.11: an unrecognised or malformed parameter gets 555.
+                    return await ErrorAsync(555, "5.5.4", $"Unsupported option: {key}").ConfigureAwait(false);
+            }
+        }
+
+        if (!envelope.SmtpUtf8 && !Ascii.IsValid(sender))
+        {
+            // RFC 6531 3.4: a UTF-8 address needs the SMTPUTF8 parameter.
+            return await ErrorAsync(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address").ConfigureAwait(false);
+        }
+
+        _envelope = envelope;
+        return await OkAsync(250, "2.1.0", "Ok").ConfigureAwait(false);
+    }
+
+    private async Task<bool> RecipientAsync(string argument)
+    {
+        if (_envelope is null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: need MAIL command").ConfigureAwait(false);
+        }
+
+        if (!argument.StartsWith("TO:", StringComparison.OrdinalIgnoreCase))
+        {
+            return await ErrorAsync(501, "5.5.2", "Syntax: RCPT TO:<address>").ConfigureAwait(false);
+        }
+
+        if (!SmtpPath.TryParse(argument[3..], out string address, out var parameters) || address.Length == 0)
+        {
+            return await ErrorAsync(501, "5.1.3", "Bad recipient address syntax").ConfigureAwait(false);
+        }
+
+        if (_envelope.Recipients.Count >= _options.MaxRecipients)
+        {
+            // RFC 5321 4.5.3.1.8: 452 for too many recipients; the client retries the rest in a new transaction.
+            return await ErrorAsync(452, "4.5.3", "Error: too many recipients").ConfigureAwait(false);
+        }
+
+        var recipient = new EnvelopeRecipient { Address = address };
+        foreach (var (key, value) in parameters)
+        {
+            switch (key)
+            {
+                case "NOTIFY" when value is not null && IsValidNotify(value):
+                    recipient.Notify = value!.ToUpperInvariant();
+                    break;
+                case "ORCPT" when value is not null && value.IndexOf(';') > 0: // RFC 3461 4.2: addr-type ";" xtext
+                    recipient.OriginalRecipient = value;
+                    break;
+                default:
+                    return await ErrorAsync(555, "5.5.4", $"Unsupported option: {key}").ConfigureAwait(false);
+            }
+        }
+
+        if (!_envelope.SmtpUtf8 && !Ascii.IsValid(address))
+        {
+            return await ErrorAsync(553, "5.6.7", "Must declare SMTPUTF8 to send unicode address").ConfigureAwait(false);
+        }
+
+        PolicyDecision decision = _policy.CheckRecipient(address, _client.Address, _authUser);
+        if (!decision.IsAccepted)
+        {
+            return await ErrorAsync(decision.Code, decision.EnhancedCode, decision.Text).ConfigureAwait(false);
+        }
+
+        _envelope.Recipients.Add(recipient);
+        return await OkAsync(250, "2.1.5", "Ok").ConfigureAwait(false);
+    }
+
+    private async Task<bool> DataAsync(string argument)
+    {
+        if (argument.Length > 0)
+        {
+            return await ErrorAsync(501, "5.5.4", "Syntax: DATA").ConfigureAwait(false);
+        }
+
+        if (_envelope is null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: need MAIL command").ConfigureAwait(false);
+        }
+
+        if (_chunked is not null)
+        {
+            // RFC 3030 2: DATA may not be mixed with BDAT in one transaction.
+            return await ErrorAsync(503, "5.5.1", "Error: DATA after BDAT").ConfigureAwait(false);
+        }
+
+        if (_envelope.Body == "BINARYMIME")
+        {
+            // RFC 3030 3: binary content can only be sent with BDAT.
+            return await ErrorAsync(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT").ConfigureAwait(false);
+        }
+
+        if (_envelope.Recipients.Count == 0)
+        {
+            return await ErrorAsync(554, "5.5.1", "Error: no valid recipients").ConfigureAwait(false);
+        }
+
+        await ReplyAsync("354 End data with <CR><LF>.<CR><LF>").ConfigureAwait(false);
+        InData = true;
+        QueuedMessageWriter? writer = null;
+        try
+        {
+            Stream content = Stream.Null;
+            try
+            {
+                writer = _queue.BeginMessage();
+                content = writer.Content;
+                WriteReceivedHeader(content, writer.QueueId);
+            }
+            catch (IOException)
+            {
+                // The queue is broken (disk full?): read the data anyway so the session stays in step, then say 451.
+                writer = null;
+            }
+
+            var decoder = new MessageDataDecoder(content, _options.MaxMessageSize, _options.RejectBareNewlineInData);
+            while (true)
+            {
+                if (_input.BufferedCount == 0 && await FillDataAsync().ConfigureAwait(false) == 0)
+                {
+                    throw new EndOfStreamException();
+                }
+
+                int used = decoder.Feed(_input.Buffered, out bool ended);
+                _input.Consume(used);
+                if (ended)
+                {
+                    break;
+                }
+            }
+
+            (int Code, string Enhanced, string Text)? refusal =
+                decoder.Nul ? (550, "5.6.0", "Error: NUL characters are not allowed in message data")
+                : decoder.BareNewline && _options.RejectBareNewlineInData ? (550, "5.6.0", "Error: bare <CR> or <LF> in message data")
+                : decoder.TooBig ? (552, "5.3.4", "Error: message file too big")
+                : decoder.LineTooLong ? (500, "5.5.6", "Error: line too long")
+                : writer is null || decoder.WriteFailed ? (451, "4.3.0", "Error: queue file write error")
+                : null;
+            if (refusal is { } r)
+            {
+                // The temporary file goes before the reply, so a refused message leaves nothing behind.
+                if (writer is not null)
+                {
+                    await writer.DisposeAsync().ConfigureAwait(false);
+                }
+
+                return await FailTransactionAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
+            }
+
+            return await CommitAsync(writer!).ConfigureAwait(false);
+        }
+        finally
+        {
+            InData = false;
+            if (writer is not null)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<bool> ChunkAsync(string argument)
+    {
+        // RFC 3030 2: BDAT <chunk-size> [LAST]
+        string[] words = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        bool last = words.Length == 2 && words[1].Equals("LAST", StringComparison.OrdinalIgnoreCase);
+        if (words.Length is 0 or > 2 || (words.Length == 2 && !last)
+            || !long.TryParse(words[0], System.Globalization.NumberStyles.None, null, out long size))
+        {
+            return await ErrorAsync(501, "5.5.4", "Syntax: BDAT size [LAST]").ConfigureAwait(false);
+        }
+
+        InData = true;
+        try
+        {
+            if (_envelope is null || _envelope.Recipients.Count == 0)
+            {
+                // The chunk's octets follow regardless; read them so they are not taken for commands.
+                await SkipAsync(size).ConfigureAwait(false);
+                return await ErrorAsync(503, "5.5.1", _envelope is null ? "Error: need MAIL command" : "Error: need RCPT command").ConfigureAwait(false);
+            }
+
+            if (_chunked is null)
+            {
+                _chunked = _queue.BeginMessage();
+                _chunkedSize = 0;
+                WriteReceivedHeader(_chunked.Content, _chunked.QueueId);
+            }
+
+            long remaining = size;
+            while (remaining > 0)
+            {
+                if (_input.BufferedCount == 0 && await FillDataAsync().ConfigureAwait(false) == 0)
+                {
+                    throw new EndOfStreamException();
+                }
+
+                int take = (int)Math.Min(_input.BufferedCount, remaining);
+                // The size limit is enforced as octets arrive: nothing past it is written.
+                if (_chunkedSize + take <= _options.MaxMessageSize)
+                {
+                    _chunked.Content.Write(_input.Buffered[..take]);
+                }
+
+                _chunkedSize += take;
+                _input.Consume(take);
+                remaining -= take;
+            }
+
+            if (_chunkedSize > _options.MaxMessageSize)
+            {
+                return await FailTransactionAsync(552, "5.3.4", "Error: message file too big").ConfigureAwait(false);
+            }
+
+            if (!last)
+            {
+                return await OkAsync(250, "2.0.0", $"Ok: {size} octets received").ConfigureAwait(false);
+            }
+
+            QueuedMessageWriter writer = _chunked;
+            _chunked = null;
+            await using (writer.ConfigureAwait(false))
+            {
+                return await CommitAsync(writer).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            InData = false;
+        }
+    }
+
+    private async Task<bool> CommitAsync(QueuedMessageWriter writer)
+    {
+        Envelope envelope = _envelope!;
+        envelope.ArrivalTime = DateTimeOffset.Now;
+        try
+        {
+            // Durable first, 250 after: the one promise SMTP makes (RFC 5321 6.1).
+            await writer.CommitAsync(envelope, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
+        }
+
+        _envelope = null;
+        Notify(SmtpSessionEventKind.Queued, writer.QueueId, envelope);
+        await ReplyAsync($"250 2.0.0 Ok: queued as {writer.QueueId}").ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<bool> FailTransactionAsync(int code, string enhancedCode, string text)
+    {
+        await ResetTransactionAsync().ConfigureAwait(false);
+        return await ErrorAsync(code, enhancedCode, text).ConfigureAwait(false);
+    }
+
+    private async Task SkipAsync(long size)
+    {
+        while (size > 0)
+        {
+            if (_input.BufferedCount == 0 && await FillDataAsync().ConfigureAwait(false) == 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            int take = (int)Math.Min(_input.BufferedCount, size);
+            _input.Consume(take);
+            size -= take;
+        }
+    }
+
+    private async Task<bool> VerifyAsync(string argument)
+    {
+        if (!_options.EnableVrfy)
+        {
+            // RFC 5321 3.5.3: 252 when the server will not say whether a user exists.
+            return await OkAsync(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery").ConfigureAwait(false);
+        }
+
+        string address = argument.Trim('<', '>', ' ');
+        if (address.Length == 0)
+        {
+            return await ErrorAsync(501, "5.5.4", "Syntax: VRFY address").ConfigureAwait(false);
+        }
+
+        PolicyDecision decision = _policy.CheckRecipient(address, IPAddress.None, null);
+        return decision.IsAccepted
+            ? await OkAsync(250, "2.0.0", $"<{address}>").ConfigureAwait(false)
+            : await ErrorAsync(decision.Code, decision.EnhancedCode, decision.Text).ConfigureAwait(false);
+    }
+
+    private async Task<bool> StartTlsAsync(string argument)
+    {
+        if (argument.Length > 0)
+        {
+            return await ErrorAsync(501, "5.5.4", "Syntax: STARTTLS").ConfigureAwait(false);
+        }
+
+        if (_tls)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: TLS already active").ConfigureAwait(false);
+        }
+
+        if (_options.Certificate is null)
+        {
+            return await ErrorAsync(502, "5.5.1", "Error: command not implemented").ConfigureAwait(false);
+        }
+
+        await ReplyAsync("220 2.0.0 Ready to start TLS").ConfigureAwait(false);
+        if (!await HandshakeAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        // RFC 3207 4.2: forget everything learnt before TLS, EHLO included.
+        await ResetTransactionAsync().ConfigureAwait(false);
+        _helo = null;
+        _esmtp = false;
+        _authUser = null;
+        return true;
+    }
+
+    private async Task<bool> HandshakeAsync()
+    {
+        // CVE-2011-0411: plaintext the client sent after STARTTLS must not be read as if it came over TLS, so the
+        // old input and its buffer are dropped with the plaintext stream.
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        timeout.CancelAfter(_options.CommandTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions { ServerCertificate = _options.Certificate, ClientCertificateRequired = false },
+                timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
+        {
+            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {e.Message}");
+            await tls.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        _stream = tls;
+        _input = new SmtpInput(tls);
+        _tls = true;
+        Notify(SmtpSessionEventKind.TlsEstablished, $"{tls.SslProtocol} with cipher {tls.NegotiatedCipherSuite}");
+        return true;
+    }
+
+    private async Task<bool> AuthenticateAsync(string argument)
+    {
+        if (_authenticator is null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: authentication not enabled").ConfigureAwait(false);
+        }
+
+        if (_authUser is not null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: already authenticated").ConfigureAwait(false);
+        }
+
+        if (_envelope is not null)
+        {
+            return await ErrorAsync(503, "5.5.1", "Error: MAIL transaction in progress").ConfigureAwait(false);
+        }
+
+        if (!AuthenticationOffered)
+        {
+            // RFC 4954 6: passwords travel only over TLS.
+            return await ErrorAsync(538, "5.7.11", "Encryption required for requested authentication mechanism").ConfigureAwait(false);
+        }
+
+        string[] words = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length is 0 or > 2)
+        {
+            return await ErrorAsync(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]").ConfigureAwait(false);
+        }
+
+        string mechanism = words[0].ToUpperInvariant();
+        string? initial = words.Length == 2 ? words[1] : null;
+        string? user;
+        string? password;
+        if (mechanism == "PLAIN")
+        {
+            byte[]? response = initial is null ? await ChallengeAsync("").ConfigureAwait(false) : Decode(initial);
+            if (response is null)
+            {
+                return await ErrorAsync(501, "5.7.0", "Authentication aborted or malformed").ConfigureAwait(false);
+            }
+
+            // RFC 4616 2: [authzid] NUL authcid NUL passwd
+            string[] parts = Encoding.UTF8.GetString(response).Split('\0');
+            if (parts.Length != 3 || (parts[0].Length > 0 && parts[0] != parts[1]))
+            {
+                return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
+            }
+
+            (user, password) = (parts[1], parts[2]);
+        }
+        else if (mechanism == "LOGIN")
+        {
+            byte[]? name = initial is null ? await ChallengeAsync("VXNlcm5hbWU6").ConfigureAwait(false) : Decode(initial);
+            byte[]? secret = name is null ? null : await ChallengeAsync("UGFzc3dvcmQ6").ConfigureAwait(false);
+            if (name is null || secret is null)
+            {
+                return await ErrorAsync(501, "5.7.0", "Authentication aborted or malformed").ConfigureAwait(false);
+            }
+
+            (user, password) = (Encoding.UTF8.GetString(name), Encoding.UTF8.GetString(secret));
+        }
+        else
+        {
+            return await ErrorAsync(504, "5.5.4", "Unsupported authentication mechanism").ConfigureAwait(false);
+        }
+
+        if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
+        {
+            Notify(SmtpSessionEventKind.AuthenticationFailed, $"SASL {mechanism} authentication failed");
+            return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
+        }
+
+        _authUser = user;
+        Notify(SmtpSessionEventKind.Authenticated, $"sasl_method={mechanism}, sasl_username={user}");
+        return await OkAsync(235, "2.7.0", "Authentication successful").ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a 334 challenge and decodes the answer; null when the client cancels ("*") or sends garbage.</summary>
+    private async Task<byte[]?> ChallengeAsync(string challenge)
+    {
+        await ReplyAsync($"334 {challenge}").ConfigureAwait(false);
+        var (end, line) = await ReadLineAsync(AuthLineLimit).ConfigureAwait(false);
+        if (end == LineEnd.EndOfStream)
+        {
+            throw new EndOfStreamException();
+        }
+
+        if (end != LineEnd.CrLf && !(end == LineEnd.BareLf && _options.AcceptBareLineFeedInCommands))
+        {
+            return null;
+        }
+
+        string text = Encoding.ASCII.GetString(line);
+        return text == "*" ? null : Decode(text);
+    }
+
+    /// <summary>RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE and DELAY.</summary>
+    private static bool IsValidNotify(string value)
+    {
+        string[] words = value.ToUpperInvariant().Split(',');
+        if (words.Length == 1 && words[0] == "NEVER")
+        {
+            return true;
+        }
+
+        return words.All(w => w is "SUCCESS" or "FAILURE" or "DELAY") && words.Distinct().Count() == words.Length;
+    }
+
+    private static byte[]? Decode(string base64)
+    {
+        if (base64 == "=")
+        {
+            return []; // RFC 4954 4: "=" is an empty initial response
+        }
+
+        try
+        {
+            return Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private void WriteReceivedHeader(Stream content, string queueId)
+    {
+        Envelope envelope = _envelope!;
+        // RFC 3848: ESMTP, ESMTPS (TLS), ESMTPA (AUTH), ESMTPSA (both).
+        string protocol = !_esmtp ? "SMTP" : "ESMTP" + (_tls ? "S" : "") + (_authUser is not null ? "A" : "");
+        var header = new StringBuilder();
+        header.Append("Received: from ").Append(Printable(_helo ?? "unknown"))
+            .Append(" (").Append(envelope.ClientName).Append(" [").Append(envelope.ClientAddress).Append("])\r\n")
+            .Append("\tby ").Append(_options.HostName).Append(" (MailOps) with ").Append(protocol).Append(" id ").Append(queueId);
+        // RFC 5321 4.4: "for" names the recipient only when there is one, so Bcc recipients stay private.
+        if (envelope.Recipients.Count == 1)
+        {
+            header.Append("\r\n\tfor <").Append(Printable(envelope.Recipients[0].Address)).Append('>');
+        }
+
+        header.Append("; ").Append(MimeKit.Utils.DateUtils.FormatDate(DateTimeOffset.Now)).Append("\r\n");
+        content.Write(Encoding.UTF8.GetBytes(header.ToString()));
+    }
+
+    private static string Printable(string text) =>
+        string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+
+    private async Task ResetTransactionAsync()
+    {
+        _envelope = null;
+        if (_chunked is not null)
+        {
+            QueuedMessageWriter chunked = _chunked;
+            _chunked = null;
+            await chunked.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<(LineEnd End, byte[] Line)> ReadLineAsync(int limit)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        timeout.CancelAfter(_options.CommandTimeout);
+        try
+        {
+            return await _input.ReadLineAsync(limit, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw Ended(_stopping.IsCancellationRequested);
+        }
+    }
+
+    private async ValueTask<int> FillDataAsync()
+    {
+        // A graceful stop lets message data finish; only the abort deadline or the DATA timeout cuts it.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting);
+        timeout.CancelAfter(_options.DataTimeout);
+        try
+        {
+            return await _input.FillAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw Ended(_aborting.IsCancellationRequested);
+        }
+    }
+
+    private SessionEndException Ended(bool shutdown) => shutdown
+        ? new SessionEndException($"421 4.3.2 {_options.HostName} Service shutting down, closing transmission channel")
+        : new SessionEndException($"421 4.4.2 {_options.HostName} Error: timeout exceeded");
+
+    private async Task<bool> OkAsync(int code, string enhancedCode, string text)
+    {
+        await ReplyAsync($"{code} {enhancedCode} {text}").ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<bool> ErrorAsync(int code, string enhancedCode, string text)
+    {
+        string reply = $"{code} {enhancedCode} {text}";
+        Notify(SmtpSessionEventKind.Rejected, reply, _envelope);
+        await ReplyAsync(reply).ConfigureAwait(false);
+        if (++_errors >= _options.MaxErrors)
+        {
+            throw new SessionEndException($"421 4.7.0 {_options.HostName} Error: too many errors");
+        }
+
+        return true;
+    }
+
+    private async Task ReplyAsync(string reply)
+    {
+        using var timeout = new CancellationTokenSource(_options.CommandTimeout);
+        await _stream.WriteAsync(Encoding.UTF8.GetBytes(reply + "\r\n"), timeout.Token).ConfigureAwait(false);
+        await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
+    }
+
+    private void Notify(SmtpSessionEventKind kind, string? text, Envelope? envelope = null)
+    {
+        try
+        {
+            _observer?.OnEvent(new SmtpSessionEvent(kind, _client, _helo, text, envelope));
+        }
+        catch (Exception)
+        {
+            // A broken log writer must not break mail.
+        }
+    }
+
+    private sealed class SessionEndException(string reply) : Exception(reply);
+}

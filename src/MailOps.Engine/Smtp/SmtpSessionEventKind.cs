@@ -1,0 +1,29 @@
+namespace MailOps.Engine.Smtp;
+
+/// <summary>What happened in an SMTP session, for the log writer (Postfix's smtpd log lines).</summary>
+public enum SmtpSessionEventKind
+{
+    /// <summary>A client connected ("connect from").</summary>
+    Connected,
+
+    /// <summary>TLS was established (STARTTLS or implicit).</summary>
+    TlsEstablished,
+
+    /// <summary>A client authenticated ("sasl_method=PLAIN, sasl_username=...").</summary>
+    Authenticated,
+
+    /// <summary>Authentication failed ("SASL PLAIN authentication failed").</summary>
+    AuthenticationFailed,
+
+    /// <summary>A command was refused with a 4xx or 5xx reply ("NOQUEUE: reject: ...").</summary>
+    Rejected,
+
+    /// <summary>A message was made durable in the queue ("queued as ...").</summary>
+    Queued,
+
+    /// <summary>The session ended on a timeout, too many errors, shutdown or lost connection.</summary>
+    Lost,
+
+    /// <summary>The client went away ("disconnect from").</summary>
+    Disconnected,
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using MailOps.Engine.Queue;
+
+namespace MailOps.Engine.Tests.Smtp;
+
+/// <summary>The queue's files and states, and the promise behind 250: the message survives kill -9.</summary>
+public sealed class MailQueueTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "mailops-queue-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_message_accepted_with_250_survives_kill_9_of_the_server_process()
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(SmtpTestHost).Assembly.Location);
+        start.ArgumentList.Add("smtp-host");
+        start.ArgumentList.Add(_root);
+        using var host = Process.Start(start)!;
+        string queueId;
+        try
+        {
+            string? first = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.NotNull(first);
+            int port = int.Parse(first!["port ".Length..]);
+            await using var client = await RawSmtpClient.ConnectAndHelloAsync(port);
+            await client.CommandAsync("MAIL FROM:<durable@remote.test> RET=HDRS");
+            await client.CommandAsync("RCPT TO:<alice@local.test> NOTIFY=FAILURE");
+            await client.CommandAsync("DATA");
+            string body = string.Concat(Enumerable.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n", 4000));
+            await client.SendAsync("Subject: survive\r\n\r\n" + body + ".\r\n");
+            string reply = await client.ReadReplyAsync();
+            host.Kill(); // SIGKILL on Linux, the moment 250 arrives
+            Assert.StartsWith("250 2.0.0 Ok: queued as ", reply);
+            queueId = reply["250 2.0.0 Ok: queued as ".Length..];
+        }
+        finally
+        {
+            if (!host.HasExited)
+            {
+                host.Kill();
+            }
+
+            await host.WaitForExitAsync();
+        }
+
+        var queue = new MailQueue(_root);
+        Assert.Equal([queueId], queue.List(QueueState.Incoming));
+        Envelope envelope = await queue.ReadEnvelopeAsync(QueueState.Incoming, queueId, CancellationToken.None);
+        Assert.Equal("durable@remote.test", envelope.Sender);
+        Assert.Equal("HDRS", envelope.Ret);
+        Assert.Equal("FAILURE", envelope.Recipients[0].Notify);
+        using var reader = new StreamReader(queue.OpenContent(QueueState.Incoming, queueId));
+        string content = await reader.ReadToEndAsync();
+        Assert.Equal(envelope.Size, content.Length);
+        Assert.StartsWith("Received: from ", content);
+        Assert.EndsWith("0123456789abcdef\r\n", content);
+        Assert.Equal(4000, content.Split("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n").Length - 1);
+    }
+
+    [Fact]
+    public async Task A_queued_message_can_be_listed_read_updated_moved_between_states_and_deleted()
+    {
+        var queue = new MailQueue(_root);
+        foreach (string state in new[] { "incoming", "active", "deferred", "hold", "corrupt" })
+        {
+            Assert.True(Directory.Exists(Path.Combine(_root, state)), state);
+        }
+
+        string id;
+        await using (var writer = queue.BeginMessage())
+        {
+            id = writer.QueueId;
+            Assert.Empty(queue.List(QueueState.Incoming)); // not visible before commit
+            writer.Content.Write("Subject: q\r\n\r\nhi\r\n"u8);
+            await writer.CommitAsync(
+                new Envelope { Sender = "s@x.test", Recipients = [new EnvelopeRecipient { Address = "alice@local.test" }] },
+                CancellationToken.None);
+        }
+
+        Assert.True(QueueId.IsValid(id));
+        Assert.Equal([id], queue.List(QueueState.Incoming));
+        Assert.Equal(QueueState.Incoming, queue.Find(id));
+        queue.Move(id, QueueState.Incoming, QueueState.Deferred);
+        Assert.Empty(queue.List(QueueState.Incoming));
+        Envelope envelope = await queue.ReadEnvelopeAsync(QueueState.Deferred, id, CancellationToken.None);
+        envelope.Attempts++;
+        envelope.Recipients[0].Status = RecipientStatus.Deferred;
+        envelope.Recipients[0].LastResponse = "451 4.3.0 try later";
+        await queue.WriteEnvelopeAsync(QueueState.Deferred, envelope, CancellationToken.None);
+        Envelope reread = await queue.ReadEnvelopeAsync(QueueState.Deferred, id, CancellationToken.None);
+        Assert.Equal(1, reread.Attempts);
+        Assert.Equal(RecipientStatus.Deferred, reread.Recipients[0].Status);
+        using (var content = new StreamReader(queue.OpenContent(QueueState.Deferred, id)))
+        {
+            Assert.Equal("Subject: q\r\n\r\nhi\r\n", await content.ReadToEndAsync());
+        }
+
+        queue.Delete(QueueState.Deferred, id);
+        Assert.Null(queue.Find(id));
+        Assert.Throws<ArgumentException>(() => queue.OpenContent(QueueState.Incoming, "../../etc/passwd"));
+    }
+
+    [Fact]
+    public async Task An_uncommitted_message_leaves_nothing_and_leftovers_of_a_crash_are_removed_at_start()
+    {
+        var queue = new MailQueue(_root);
+        await using (var writer = queue.BeginMessage())
+        {
+            writer.Content.Write("half"u8);
+        }
+
+        Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Incoming)));
+        File.WriteAllText(Path.Combine(queue.DirectoryOf(QueueState.Incoming), QueueId.New() + ".eml.tmp"), "crashed mid-DATA");
+        File.WriteAllText(Path.Combine(queue.DirectoryOf(QueueState.Incoming), QueueId.New() + ".eml"), "crashed before the envelope");
+        Assert.Equal(2, queue.RemoveLeftovers());
+        Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Incoming)));
+    }
+
+    [Fact]
+    public void Queue_IDs_are_unique_and_sort_by_time()
+    {
+        var ids = Enumerable.Range(0, 2000).Select(_ => QueueId.New()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Equal(16, id.Length));
+        Assert.True(string.CompareOrdinal(ids[0][..6], ids[^1][..6]) <= 0);
+    }
+}
