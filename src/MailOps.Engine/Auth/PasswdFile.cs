@@ -104,37 +104,11 @@ public sealed class PasswdFile
     }
 
     /// <summary>
-    /// Writes the file atomically: a 0600 temporary file beside it, flushed to disk, renamed over the old one, so that
-    /// Dovecot (which re-reads the file when it changes) never sees half a file.
+    /// Writes the file atomically: a temporary file beside it, flushed to disk, renamed over the old one, so that
+    /// Dovecot (which re-reads the file when it changes) never sees half a file. The old file's owner, group and mode
+    /// are kept (Dovecot's auth process runs as the dovecot user and must still read it); a new file is 0600.
     /// </summary>
-    public void Save()
-    {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
-        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-        };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using (var stream = new FileStream(temporary, options))
-            {
-                var bytes = new UTF8Encoding(false).GetBytes(Render());
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, Path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    public void Save() => AtomicFile.Write(Path, Render(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
     /// <summary>The file's text as <see cref="Save"/> would write it.</summary>
     public string Render()

@@ -238,32 +238,17 @@ public sealed class VirtualAliasMap
         return text.ToString();
     }
 
-    /// <summary>Writes the map back to <see cref="Path"/> atomically (temporary file, flush to disk, rename).</summary>
+    /// <summary>
+    /// Writes the map back to <see cref="Path"/> atomically (temporary file, flush to disk, rename), keeping the old
+    /// file's owner, group and mode; a new file is 0644 like Postfix's own tables.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The map was not read from a file.</exception>
     public void Save()
     {
         if (Path is null)
             throw new InvalidOperationException("This alias map was not read from a file.");
-        var full = System.IO.Path.GetFullPath(Path);
-        var temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!,
-            $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        try
-        {
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(new UTF8Encoding(false).GetBytes(Render()));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(Path, Render(),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     // mail_addr_find.c's order: user+ext@domain, user@domain, then (domain is $myorigin/$mydestination) user+ext and
