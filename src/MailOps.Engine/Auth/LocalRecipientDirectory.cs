@@ -1,0 +1,62 @@
+using MailOps.Engine.Policy;
+
+namespace MailOps.Engine.Auth;
+
+/// <summary>
+/// The server's own recipients: the local (virtual mailbox) domains, the mailboxes of a Dovecot passwd-file, and a
+/// virtual(5) alias map, as Postfix's virtual_mailbox_domains, virtual_mailbox_maps and virtual_alias_maps.
+/// </summary>
+public sealed class LocalRecipientDirectory : ILocalRecipients
+{
+    readonly HashSet<string> _domains;
+    readonly PasswdFile _users;
+    readonly VirtualAliasMap _aliases;
+
+    /// <summary>Recipients of <paramref name="localDomains"/>: mailboxes in <paramref name="users"/>, aliases in <paramref name="aliases"/>.</summary>
+    public LocalRecipientDirectory(IEnumerable<string> localDomains, PasswdFile users, VirtualAliasMap aliases)
+    {
+        ArgumentNullException.ThrowIfNull(localDomains);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(aliases);
+        _domains = new HashSet<string>(localDomains, StringComparer.OrdinalIgnoreCase);
+        _users = users;
+        _aliases = aliases;
+    }
+
+    /// <inheritdoc />
+    public bool IsLocalDomain(string domain)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        // RFC 5321 2.4: domain names are case-insensitive; a trailing dot names the same domain.
+        return _domains.Contains(domain.TrimEnd('.'));
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="address"/>: aliases first (virtual(5) order, recursively, extensions propagated), then
+    /// mailboxes (user+ext@domain is the mailbox user@domain). A "@domain" alias catches only addresses that are
+    /// neither an alias nor a mailbox. Alias results in a local domain are returned even if they have no mailbox, as
+    /// Postfix does (delivery bounces them). Null when the address is unknown or not in a local domain.
+    /// </summary>
+    /// <exception cref="AliasExpansionException">The aliases loop or expand too far (answer 451 4.6.0).</exception>
+    public IReadOnlyList<string>? Resolve(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var at = address.LastIndexOf('@');
+        if (at <= 0 || !IsLocalDomain(address[(at + 1)..]))
+            return null;
+        if (_aliases.Map(address, IsMailbox) is null)
+            return IsMailbox(address) ? [address] : null;
+        return _aliases.Expand(address, IsMailbox);
+    }
+
+    /// <summary>True when <paramref name="address"/> (without its extension) is a mailbox in a local domain.</summary>
+    public bool IsMailbox(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var at = address.LastIndexOf('@');
+        if (at <= 0 || !IsLocalDomain(address[(at + 1)..]))
+            return false;
+        var (local, _) = _aliases.StripExtension(address[..at]);
+        return _users.Find(local + "@" + address[(at + 1)..].TrimEnd('.')) is not null;
+    }
+}
