@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'New-DkimKey'
         'New-MailServerConfig'
+        'Test-MailServerConfig'
         'Test-MailDns'
     )
     FunctionsToExport    = @()
