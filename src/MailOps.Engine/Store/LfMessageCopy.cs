@@ -1,0 +1,64 @@
+using System.Buffers;
+
+namespace MailOps.Engine.Store;
+
+/// <summary>
+/// Copies a message into its Maildir file the way Dovecot's LDA does with mail_save_crlf = no: every CRLF becomes LF
+/// and a CR not followed by LF stays (istream-crlf.c, i_stream_create_lf). It measures what the file name needs in the
+/// same pass: S, the bytes written, and W, the RFC 822 size (message-size.c: each LF not preceded by CR counts twice,
+/// as IMAP serves it with CRLF).
+/// </summary>
+internal static class LfMessageCopy
+{
+    private const byte Cr = (byte)'\r';
+    private const byte Lf = (byte)'\n';
+
+    /// <summary>Copies <paramref name="input"/> to <paramref name="output"/> with LF line endings.</summary>
+    /// <returns>The bytes written and the message's virtual (CRLF) size.</returns>
+    public static async Task<(long Size, long VirtualSize)> CopyAsync(Stream input, Stream output, CancellationToken cancellationToken)
+    {
+        var inBuffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var outBuffer = ArrayPool<byte>.Shared.Rent(64 * 1024 + 1);
+        try
+        {
+            long size = 0, bareLf = 0;
+            var pendingCr = false;
+            byte lastWritten = 0;
+            int read;
+            while ((read = await input.ReadAsync(inBuffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                var n = 0;
+                for (var i = 0; i < read; i++)
+                {
+                    var b = inBuffer[i];
+                    if (pendingCr)
+                    {
+                        pendingCr = false;
+                        // CR LF: the CR goes; any other CR stays.
+                        if (b != Lf) lastWritten = outBuffer[n++] = Cr;
+                    }
+                    if (b == Cr)
+                    {
+                        pendingCr = true;
+                        continue;
+                    }
+                    if (b == Lf && lastWritten != Cr) bareLf++;
+                    lastWritten = outBuffer[n++] = b;
+                }
+                await output.WriteAsync(outBuffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                size += n;
+            }
+            if (pendingCr)
+            {
+                output.WriteByte(Cr);
+                size++;
+            }
+            return (size, size + bareLf);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(inBuffer);
+            ArrayPool<byte>.Shared.Return(outBuffer);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Globalization;
+using MimeKit.IO;
+using MimeKit.IO.Filters;
+
+namespace MailOps.Engine.Store;
+
+/// <summary>
+/// One Maildir++ folder: its <c>tmp/ new/ cur/</c> and its <c>dovecot-uidlist</c>. Delivery follows the Maildir rule
+/// and Dovecot's order (maildir-save.c): write and fsync the file in tmp/, take the uidlist lock, move the file to
+/// new/ (cur/ when it has flags), fsync that directory, append the UID to the uidlist, release the lock.
+/// </summary>
+public sealed class MaildirFolder : IMailFolder
+{
+    private const string KeywordsFileName = "dovecot-keywords";
+    private readonly Maildir _maildir;
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The folder's directory.</summary>
+    public string Path { get; }
+
+    internal MaildirFolder(Maildir maildir, string name, string path)
+    {
+        _maildir = maildir;
+        Name = Maildir.IsInbox(name) ? "INBOX" : name;
+        Path = path;
+    }
+
+    private string UidListPath => System.IO.Path.Combine(Path, UidList.FileName);
+
+    /// <inheritdoc />
+    public async Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
+        CancellationToken cancellationToken = default)
+    {
+        EnsureExists();
+        var options = _maildir.Options;
+        var unique = MaildirFileName.NewUniqueName(_maildir.EscapedHostName);
+        var tempPath = System.IO.Path.Combine(Path, "tmp", unique);
+        long size, virtualSize;
+        try
+        {
+            await using (var file = new FileStream(tempPath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                Options = FileOptions.Asynchronous,
+            }))
+            {
+                (size, virtualSize) = await LfMessageCopy.CopyAsync(message, file, cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            _maildir.GiveToOwner(tempPath);
+            if (receivedDate is { } date) File.SetLastWriteTimeUtc(tempPath, date.UtcDateTime);
+            if (options.BeforeMoveToNew is { } hook) await hook(tempPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            File.Delete(tempPath);
+            throw Failed(e);
+        }
+
+        var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
+        var directory = System.IO.Path.Combine(Path, flags == MessageFlags.None ? "new" : "cur");
+        var finalPath = System.IO.Path.Combine(directory, MaildirFileName.WithFlags(baseName, flags));
+        Dotlock uidListLock;
+        try
+        {
+            uidListLock = await LockUidListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            File.Delete(tempPath);
+            throw Failed(e);
+        }
+        using (uidListLock)
+        {
+            var moved = false;
+            try
+            {
+                var uidList = ReadOrCreateUidList();
+                File.Move(tempPath, finalPath, overwrite: false);
+                moved = true;
+                Posix.FsyncDirectory(directory);
+                var record = uidList.Append(baseName);
+                uidList.Write(Path, options.Owner);
+                return new StoredMessage(record.Uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+            }
+            catch (Exception e)
+            {
+                // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved file a UID yet.
+                File.Delete(moved ? finalPath : tempPath);
+                throw Failed(e);
+            }
+        }
+    }
+
+    private Exception Failed(Exception e) => e is MailStoreException or OperationCanceledException
+        ? e
+        : new MailStoreException($"Could not store the message in {Path}: {e.Message}", isTransient: true, e);
+
+    /// <inheritdoc />
+    public async Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureExists();
+        var uidList = UidList.Read(Path);
+        var files = ScanFiles();
+        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null))
+        {
+            // Messages without a UID (another program delivered them, or the uidlist is new): number them under the lock.
+            using var uidListLock = await LockUidListAsync(cancellationToken).ConfigureAwait(false);
+            uidList = ReadOrCreateUidList();
+            files = ScanFiles();
+            var unnumbered = files.Keys.Where(name => uidList.Find(name) is null).Order(Comparer<string>.Create(MaildirFileName.SortCompare)).ToList();
+            foreach (var name in unnumbered) uidList.Append(name);
+            uidList.Write(Path, _maildir.Options.Owner);
+        }
+        var keywords = files.Values.Any(f => f.Name.Contains(":2,", StringComparison.Ordinal)) ? ReadKeywords() : [];
+        var messages = new List<StoredMessage>();
+        foreach (var record in uidList.Records)
+        {
+            if (files.TryGetValue(record.BaseName, out var file)) messages.Add(Describe(record, file, keywords));
+        }
+        return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages);
+    }
+
+    /// <inheritdoc />
+    public Stream? OpenMessage(uint uid)
+    {
+        if (UidList.Read(Path)?.Records.FirstOrDefault(r => r.Uid == uid) is not { } record) return null;
+        // The file may move from new/ to cur/ or be renamed for its flags while we look; look again then.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (FindFile(record.BaseName) is not { } path) return null;
+            try
+            {
+                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var crlf = new FilteredStream(file);
+                crlf.Add(new Unix2DosFilter());
+                return crlf;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+        return null;
+    }
+
+    private void EnsureExists()
+    {
+        if (Maildir.IsInbox(Name)) _maildir.EnsureRoot();
+        else if (!Directory.Exists(Path)) throw new MailFolderNotFoundException(Name);
+    }
+
+    private Task<Dotlock> LockUidListAsync(CancellationToken cancellationToken) =>
+        Dotlock.AcquireAsync(UidListPath, _maildir.Options.UidListLockTimeouts, writePid: true, _maildir.Options.HostName, _maildir.Options.Owner, cancellationToken);
+
+    // Under the lock: the current list, or a new one that first numbers the messages already here (as Dovecot does
+    // when dovecot-uidlist is missing).
+    private UidList ReadOrCreateUidList()
+    {
+        if (UidList.Read(Path) is { } existing) return existing;
+        var created = UidList.Create(UidValidityCounter.Next(_maildir.Root, _maildir.Options.Owner));
+        foreach (var name in ScanFiles().Keys.Order(Comparer<string>.Create(MaildirFileName.SortCompare))) created.Append(name);
+        return created;
+    }
+
+    // new/ before cur/: a file moving from new/ to cur/ during the scan is then seen at least once.
+    private Dictionary<string, FileInfo> ScanFiles()
+    {
+        var files = new Dictionary<string, FileInfo>(StringComparer.Ordinal);
+        foreach (var sub in new[] { "new", "cur" })
+        {
+            var dir = new DirectoryInfo(System.IO.Path.Combine(Path, sub));
+            if (!dir.Exists) continue;
+            foreach (var file in dir.EnumerateFiles())
+            {
+                if (file.Name.StartsWith('.')) continue;
+                files[MaildirFileName.BaseOf(file.Name)] = file;
+            }
+        }
+        return files;
+    }
+
+    private string? FindFile(string baseName)
+    {
+        var inNew = System.IO.Path.Combine(Path, "new", baseName);
+        if (File.Exists(inNew)) return inNew;
+        var cur = System.IO.Path.Combine(Path, "cur");
+        if (!Directory.Exists(cur)) return null;
+        return Directory.EnumerateFiles(cur, baseName + "*")
+            .FirstOrDefault(f => MaildirFileName.BaseOf(System.IO.Path.GetFileName(f)) == baseName);
+    }
+
+    private static StoredMessage Describe(UidListRecord record, FileInfo file, IReadOnlyDictionary<char, string> keywordNames)
+    {
+        var physical = MaildirFileName.TryGetSize(file.Name, 'S', out var s) ? s : file.Length;
+        var virtualSize = MaildirFileName.TryGetSize(file.Name, 'W', out var w) ? w
+            : record.Extensions.FirstOrDefault(e => e.StartsWith('W')) is { } ext && long.TryParse(ext.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var fromList) ? fromList
+            : CountVirtualSize(file);
+        var (flags, letters) = MaildirFileName.ParseFlags(file.Name);
+        var keywords = letters.Select(l => keywordNames.GetValueOrDefault(l)).OfType<string>().ToList();
+        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName);
+    }
+
+    // A file without W= (another writer made it): its size with every LF not after a CR counted as CRLF.
+    private static long CountVirtualSize(FileInfo file)
+    {
+        using var stream = file.OpenRead();
+        var buffer = new byte[64 * 1024];
+        long size = 0, bareLf = 0;
+        byte previous = 0;
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n' && previous != '\r') bareLf++;
+                previous = buffer[i];
+            }
+            size += read;
+        }
+        return size + bareLf;
+    }
+
+    // dovecot-keywords: "<index> <name>" lines; keyword letter 'a' is index 0 (maildir-keywords.c).
+    private Dictionary<char, string> ReadKeywords()
+    {
+        var names = new Dictionary<char, string>();
+        var path = System.IO.Path.Combine(Path, KeywordsFileName);
+        if (!File.Exists(path)) return names;
+        foreach (var line in File.ReadLines(path))
+        {
+            var space = line.IndexOf(' ');
+            if (space > 0 && int.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < 26)
+                names[(char)('a' + index)] = line[(space + 1)..];
+        }
+        return names;
+    }
+}

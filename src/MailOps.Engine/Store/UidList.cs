@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailOps.Engine.Store;
+
+/// <summary>
+/// A folder's <c>dovecot-uidlist</c>, the file that gives each Maildir message its IMAP UID
+/// (lib-storage/index/maildir/maildir-uidlist.c). Version 3:
+/// <code>
+/// 3 V&lt;uidvalidity&gt; N&lt;nextuid&gt; G&lt;mailbox guid, 32 hex&gt; [other header fields]
+/// &lt;uid&gt; [&lt;key&gt;&lt;value&gt; ...] :&lt;base file name&gt;
+/// </code>
+/// Dovecot may append records without updating N, so the next UID is the larger of N and the last UID + 1.
+/// Change it only under its dotlock (<see cref="Dotlock"/>) and write it with <see cref="Write"/>.
+/// </summary>
+internal sealed class UidList
+{
+    /// <summary>The file name inside the folder directory.</summary>
+    public const string FileName = "dovecot-uidlist";
+
+    private const int Version = 3;
+    private readonly List<UidListRecord> _records;
+    private readonly Dictionary<string, UidListRecord> _byBaseName;
+    private readonly List<string> _otherHeaderFields;
+
+    /// <summary>The folder's IMAP UIDVALIDITY (RFC 3501 2.3.1.1).</summary>
+    public uint UidValidity { get; }
+
+    /// <summary>The UID the next new message gets.</summary>
+    public uint NextUid { get; private set; }
+
+    /// <summary>The 128-bit mailbox GUID as 32 lower-case hex digits.</summary>
+    public string MailboxGuid { get; }
+
+    /// <summary>The records in UID order.</summary>
+    public IReadOnlyList<UidListRecord> Records => _records;
+
+    private UidList(uint uidValidity, uint nextUid, string mailboxGuid, List<string> otherHeaderFields, List<UidListRecord> records)
+    {
+        UidValidity = uidValidity;
+        NextUid = nextUid;
+        MailboxGuid = mailboxGuid;
+        _otherHeaderFields = otherHeaderFields;
+        _records = records;
+        _byBaseName = new Dictionary<string, UidListRecord>(StringComparer.Ordinal);
+        foreach (var record in records) _byBaseName[record.BaseName] = record;
+    }
+
+    /// <summary>An empty list for a folder that has none yet.</summary>
+    public static UidList Create(uint uidValidity) =>
+        new(uidValidity, 1, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), [], []);
+
+    /// <summary>Reads the uidlist of the folder at <paramref name="folderPath"/>; null when there is none (or it is empty).</summary>
+    /// <exception cref="MailStoreException">The file is not a uidlist Dovecot would accept.</exception>
+    public static UidList? Read(string folderPath)
+    {
+        var path = Path.Combine(folderPath, FileName);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.UTF8);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        return text.Length == 0 ? null : Parse(text, path);
+    }
+
+    /// <summary>Parses uidlist text (versions 3 and 1, as Dovecot reads them).</summary>
+    public static UidList Parse(string text, string path)
+    {
+        var lines = text.Split('\n');
+        var header = lines[0];
+        if (header.Length < 2 || !char.IsAsciiDigit(header[0]) || header[1] != ' ')
+            throw Broken(path, 1, "invalid version number");
+        var version = header[0] - '0';
+        uint uidValidity = 0, nextUid = 0;
+        var guid = "";
+        var others = new List<string>();
+        if (version == Version)
+        {
+            foreach (var field in header[2..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                switch (field[0])
+                {
+                    case 'V': uidValidity = ParseUInt(field[1..]); break;
+                    case 'N': nextUid = ParseUInt(field[1..]); break;
+                    case 'G': guid = field[1..]; break;
+                    default: others.Add(field); break;
+                }
+            }
+            if (guid.Length != 32 || !guid.All(char.IsAsciiHexDigit)) guid = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        }
+        else if (version == 1)
+        {
+            var parts = header[2..].Split(' ');
+            if (parts.Length >= 2) { uidValidity = ParseUInt(parts[0]); nextUid = ParseUInt(parts[1]); }
+            guid = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        }
+        else
+        {
+            throw Broken(path, 1, $"unsupported version {version}");
+        }
+        if (uidValidity == 0 || nextUid == 0) throw Broken(path, 1, $"uidvalidity = {uidValidity}, next_uid = {nextUid}");
+
+        var records = new List<UidListRecord>();
+        uint previous = 0;
+        for (var n = 1; n < lines.Length; n++)
+        {
+            if (lines[n].Length == 0) continue;
+            var record = ParseRecord(lines[n], version, path, n + 1);
+            if (record.Uid <= previous) throw Broken(path, n + 1, $"UIDs not ordered ({record.Uid} >= {previous})");
+            previous = record.Uid;
+            records.Add(record);
+        }
+        // A file listed twice keeps its later UID, as Dovecot does ("Duplicate file entry").
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        records = records.AsEnumerable().Reverse().Where(r => seen.Add(r.BaseName)).Reverse().ToList();
+        if (nextUid <= previous) nextUid = previous + 1;
+        return new UidList(uidValidity, nextUid, guid, others, records);
+    }
+
+    /// <summary>The record of the message whose base name is <paramref name="baseName"/>, or null.</summary>
+    public UidListRecord? Find(string baseName) => _byBaseName.GetValueOrDefault(baseName);
+
+    /// <summary>Gives the file <paramref name="baseName"/> the next UID and returns its record.</summary>
+    public UidListRecord Append(string baseName)
+    {
+        var record = new UidListRecord(NextUid, [], baseName);
+        _records.Add(record);
+        _byBaseName[baseName] = record;
+        NextUid++;
+        return record;
+    }
+
+    /// <summary>The file's text, in the form maildir_uidlist_write_fd writes.</summary>
+    public string Render()
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{Version} V{UidValidity} N{NextUid} G{MailboxGuid}");
+        foreach (var field in _otherHeaderFields) text.Append(' ').Append(field);
+        text.Append('\n');
+        foreach (var record in _records)
+        {
+            text.Append(record.Uid.ToString(CultureInfo.InvariantCulture));
+            foreach (var extension in record.Extensions) text.Append(' ').Append(extension);
+            text.Append(" :").Append(record.BaseName).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Writes the list as maildir_uidlist_recreate does: into <c>dovecot-uidlist.tmp</c>, fdatasync, then renamed
+    /// over <c>dovecot-uidlist</c>, so a reader sees the old file or the new one, never half of one.
+    /// The caller holds the dotlock.
+    /// </summary>
+    public void Write(string folderPath, MaildirOwner? owner)
+    {
+        var path = Path.Combine(folderPath, FileName);
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(Render()));
+            stream.Flush(flushToDisk: true);
+        }
+        if (owner is { } o) Posix.Chown(temp, o);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static UidListRecord ParseRecord(string line, int version, string path, int lineNumber)
+    {
+        var i = 0;
+        uint uid = 0;
+        while (i < line.Length && char.IsAsciiDigit(line[i]))
+        {
+            uid = checked(uid * 10 + (uint)(line[i] - '0'));
+            i++;
+        }
+        if (uid == 0 || i >= line.Length || line[i] != ' ') throw Broken(path, lineNumber, "invalid data");
+        while (i < line.Length && line[i] == ' ') i++;
+        var extensions = new List<string>();
+        if (version == Version)
+        {
+            // Extension fields run up to the ':' that starts the file name.
+            while (i < line.Length && line[i] != ':')
+            {
+                var start = i;
+                while (i < line.Length && line[i] != ' ') i++;
+                extensions.Add(line[start..i]);
+                while (i < line.Length && line[i] == ' ') i++;
+            }
+            if (i < line.Length && line[i] == ':') i++;
+        }
+        var name = MaildirFileName.BaseOf(line[i..]);
+        if (name.Length == 0 || name.Contains('/')) throw Broken(path, lineNumber, $"broken file name '{name}'");
+        return new UidListRecord(uid, extensions, name);
+    }
+
+    private static uint ParseUInt(string value) =>
+        uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static MailStoreException Broken(string path, int line, string what) =>
+        new($"Broken file {path} line {line}: {what}.", isTransient: false);
+}
+
+/// <summary>One message in a dovecot-uidlist.</summary>
+/// <param name="Uid">Its IMAP UID.</param>
+/// <param name="Extensions">Extension fields as written (e.g. <c>W1234</c>, <c>GGUID</c>), kept when the list is rewritten.</param>
+/// <param name="BaseName">The Maildir file name up to, not including, ':'.</param>
+internal sealed record UidListRecord(uint Uid, IReadOnlyList<string> Extensions, string BaseName);
