@@ -13,6 +13,9 @@
         'New-DkimKey'
         'New-MailServerConfig'
         'Test-MailServerConfig'
+        'Start-MailServer'
+        'Get-MailServer'
+        'Stop-MailServer'
         'Test-MailDns'
     )
     FunctionsToExport    = @()

@@ -17,4 +17,7 @@ public sealed class EnvelopeRecipient
 
     /// <summary>The last delivery response (for deferred or bounced recipients); null when none yet.</summary>
     public string? LastResponse { get; set; }
+
+    /// <summary>When delivery handed this recipient's copy to the mailbox store (status <see cref="RecipientStatus.Delivering"/>).</summary>
+    public DateTimeOffset? DeliveringSince { get; set; }
 }

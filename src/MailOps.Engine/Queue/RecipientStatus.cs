@@ -14,4 +14,7 @@ public enum RecipientStatus
 
     /// <summary>Failed permanently; a bounce is due.</summary>
     Bounced,
+
+    /// <summary>Handed to the mailbox store and not yet confirmed: after a crash, delivery checks the mailbox before trying again.</summary>
+    Delivering,
 }

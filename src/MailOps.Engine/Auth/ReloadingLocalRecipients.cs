@@ -1,0 +1,52 @@
+using MailOps.Engine.Policy;
+
+namespace MailOps.Engine.Auth;
+
+/// <summary>
+/// The local recipients of a running server, read again from the users and aliases files when either changes, so that
+/// New-MailUser and New-MailAlias take effect without a restart (Postfix re-reads its maps in the same way).
+/// </summary>
+public sealed class ReloadingLocalRecipients : ILocalRecipients
+{
+    private readonly IReadOnlyList<string> _domains;
+    private readonly string _usersFile;
+    private readonly string _aliasesFile;
+    private readonly object _gate = new();
+    private (DateTime Users, DateTime Aliases) _stamp;
+    private LocalRecipientDirectory _current;
+
+    /// <summary>Reads the files now; a missing file is an empty one.</summary>
+    public ReloadingLocalRecipients(IEnumerable<string> localDomains, string usersFile, string aliasesFile)
+    {
+        _domains = [.. localDomains];
+        _usersFile = usersFile;
+        _aliasesFile = aliasesFile;
+        _stamp = Stamp();
+        _current = Read();
+    }
+
+    /// <inheritdoc />
+    public bool IsLocalDomain(string domain) => Current().IsLocalDomain(domain);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string>? Resolve(string address) => Current().Resolve(address);
+
+    private LocalRecipientDirectory Current()
+    {
+        var stamp = Stamp();
+        lock (_gate)
+        {
+            if (stamp != _stamp)
+            {
+                _current = Read();
+                _stamp = stamp;
+            }
+            return _current;
+        }
+    }
+
+    private LocalRecipientDirectory Read() =>
+        new(_domains, PasswdFile.Load(_usersFile), VirtualAliasMap.Load(_aliasesFile));
+
+    private (DateTime, DateTime) Stamp() => (File.GetLastWriteTimeUtc(_usersFile), File.GetLastWriteTimeUtc(_aliasesFile));
+}

@@ -1,0 +1,259 @@
+using System.Text;
+using MailOps.Engine.Logging;
+using MailOps.Engine.Policy;
+using MailOps.Engine.Queue;
+using MailOps.Engine.Store;
+
+namespace MailOps.Engine.Delivery;
+
+/// <summary>
+/// Takes messages from the queue and delivers them to local mailboxes: Postfix's qmgr (incoming to active), cleanup's
+/// virtual alias expansion, and the virtual delivery agent, in one small loop. Every recipient is delivered once: the
+/// envelope records each step durably, and after a crash a copy already in the mailbox is recognised, not repeated.
+/// </summary>
+public sealed class LocalDeliveryAgent : IAsyncDisposable
+{
+    // How many of a folder's newest messages are searched for a copy delivered just before a crash.
+    private const int RecoveryWindow = 64;
+
+    private readonly MailQueue _queue;
+    private readonly ILocalRecipients _recipients;
+    private readonly IMailStore _store;
+    private readonly MailLog? _log;
+    private readonly SemaphoreSlim _wake = new(0);
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private long _delivered;
+    private long _deferred;
+    private long _bounced;
+
+    /// <summary>Creates the agent; <see cref="Start"/> runs it.</summary>
+    public LocalDeliveryAgent(MailQueue queue, ILocalRecipients recipients, IMailStore store, MailLog? log = null)
+    {
+        _queue = queue;
+        _recipients = recipients;
+        _store = store;
+        _log = log;
+    }
+
+    /// <summary>Copies delivered to mailboxes so far.</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+    /// <summary>Recipients left deferred in the queue so far.</summary>
+    public long Deferred => Interlocked.Read(ref _deferred);
+    /// <summary>Recipients that failed permanently so far.</summary>
+    public long Bounced => Interlocked.Read(ref _bounced);
+
+    /// <summary>How often the queue is scanned when nobody signals new mail.</summary>
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Starts the delivery loop; it first finishes what a previous run left in the active queue.</summary>
+    public void Start()
+    {
+        if (_loop is not null) throw new InvalidOperationException("The delivery agent is running already.");
+        _stop = new CancellationTokenSource();
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>Wakes the loop: a message was just queued.</summary>
+    public void Signal() => _wake.Release();
+
+    /// <summary>Stops after the message in hand; what is left stays in the queue for the next start.</summary>
+    public async Task StopAsync()
+    {
+        if (_loop is null) return;
+        _stop!.Cancel();
+        try { await _loop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        _loop = null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop?.Dispose();
+        _wake.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try { await DeliverQueuedAsync(cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                _log?.Warning("qmgr", $"delivery pass failed: {e.Message}");
+            }
+            try { await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>One pass: every message in active (left by a crash) and incoming is delivered as far as it can be.</summary>
+    public async Task DeliverQueuedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in _queue.List(QueueState.Active))
+            await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
+        foreach (var id in _queue.List(QueueState.Incoming))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var envelope = await _queue.ReadEnvelopeAsync(QueueState.Incoming, id, cancellationToken).ConfigureAwait(false);
+            ExpandAliases(envelope);
+            await _queue.WriteEnvelopeAsync(QueueState.Incoming, envelope, cancellationToken).ConfigureAwait(false);
+            _queue.Move(id, QueueState.Incoming, QueueState.Active);
+            _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
+            await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Postfix's cleanup rewrites recipients through virtual_alias_maps before the message reaches the queue manager,
+    // so that every later step works on final recipients, each delivered once.
+    private void ExpandAliases(Envelope envelope)
+    {
+        var final = new List<EnvelopeRecipient>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var recipient in envelope.Recipients)
+        {
+            var domain = DomainOf(recipient.Address);
+            var targets = recipient.Status == RecipientStatus.Pending && _recipients.IsLocalDomain(domain)
+                ? _recipients.Resolve(recipient.Address)
+                : null;
+            if (targets is null || recipient.Status != RecipientStatus.Pending)
+            {
+                if (seen.Add(recipient.Address)) final.Add(recipient);
+                continue;
+            }
+            foreach (var target in targets)
+            {
+                if (!seen.Add(target)) continue;
+                final.Add(new EnvelopeRecipient
+                {
+                    Address = target,
+                    Notify = recipient.Notify,
+                    OriginalRecipient = recipient.OriginalRecipient ?? (string.Equals(target, recipient.Address, StringComparison.OrdinalIgnoreCase) ? null : recipient.Address),
+                });
+            }
+        }
+        envelope.Recipients = final;
+    }
+
+    private async Task DeliverAsync(string id, CancellationToken cancellationToken)
+    {
+        var envelope = await _queue.ReadEnvelopeAsync(QueueState.Active, id, cancellationToken).ConfigureAwait(false);
+        foreach (var recipient in envelope.Recipients)
+        {
+            if (recipient.Status is RecipientStatus.Delivered or RecipientStatus.Bounced) continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            await DeliverRecipientAsync(envelope, recipient, cancellationToken).ConfigureAwait(false);
+        }
+        var open = envelope.Recipients.Where(r => r.Status is RecipientStatus.Pending or RecipientStatus.Deferred or RecipientStatus.Delivering).ToArray();
+        if (open.Length == 0)
+        {
+            _queue.Delete(QueueState.Active, id);
+            _log?.Removed(id);
+        }
+        else if (open.All(r => r.Status == RecipientStatus.Deferred))
+        {
+            _queue.Move(id, QueueState.Active, QueueState.Deferred);
+        }
+    }
+
+    private async Task DeliverRecipientAsync(Envelope envelope, EnvelopeRecipient recipient, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        if (!_recipients.IsLocalDomain(DomainOf(recipient.Address)))
+        {
+            // Remote delivery (MX lookup, SMTP client) is the queue's next stage; until it runs, the recipient waits.
+            await SetStatusAsync(envelope, recipient, RecipientStatus.Deferred, "4.4.1 remote delivery is not enabled on this server", cancellationToken).ConfigureAwait(false);
+            LogDelivery(envelope, recipient, "none", started, "4.4.1", MailDeliveryStatus.Deferred, "remote delivery is not enabled on this server");
+            Interlocked.Increment(ref _deferred);
+            return;
+        }
+        var folder = _store.Open(MailboxOf(recipient.Address)).Inbox;
+        if (recipient.Status == RecipientStatus.Delivering
+            && await FindDeliveredCopyAsync(folder, envelope.QueueId, recipient.Address, cancellationToken).ConfigureAwait(false))
+        {
+            await SetStatusAsync(envelope, recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir (found after restart)", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        recipient.DeliveringSince = started;
+        await SetStatusAsync(envelope, recipient, RecipientStatus.Delivering, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var content = DeliveredToStream(recipient.Address, _queue.OpenContent(QueueState.Active, envelope.QueueId));
+            await folder.DeliverAsync(content, MessageFlags.None, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MailStoreException e)
+        {
+            var status = e.IsTransient ? RecipientStatus.Deferred : RecipientStatus.Bounced;
+            var dsn = e.IsTransient ? "4.2.0" : "5.2.0";
+            await SetStatusAsync(envelope, recipient, status, $"{dsn} {e.Message}", cancellationToken).ConfigureAwait(false);
+            LogDelivery(envelope, recipient, "local", started, dsn, e.IsTransient ? MailDeliveryStatus.Deferred : MailDeliveryStatus.Bounced, e.Message);
+            Interlocked.Increment(ref e.IsTransient ? ref _deferred : ref _bounced);
+            return;
+        }
+        await SetStatusAsync(envelope, recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir", cancellationToken).ConfigureAwait(false);
+        LogDelivery(envelope, recipient, "local", started, "2.0.0", MailDeliveryStatus.Sent, "delivered to maildir");
+        Interlocked.Increment(ref _delivered);
+    }
+
+    private async Task SetStatusAsync(Envelope envelope, EnvelopeRecipient recipient, RecipientStatus status, string? response, CancellationToken cancellationToken)
+    {
+        recipient.Status = status;
+        if (response is not null) recipient.LastResponse = response;
+        await _queue.WriteEnvelopeAsync(QueueState.Active, envelope, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A copy that reached the mailbox before a crash carries our Delivered-To and the queue ID in its first Received header.
+    private static async Task<bool> FindDeliveredCopyAsync(IMailFolder folder, string queueId, string recipient, CancellationToken cancellationToken)
+    {
+        var snapshot = await folder.ListMessagesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var message in snapshot.Messages.TakeLast(RecoveryWindow))
+        {
+            await using var stream = folder.OpenMessage(message.Uid);
+            if (stream is null) continue;
+            var head = new byte[8192];
+            var read = await stream.ReadAtLeastAsync(head, head.Length, false, cancellationToken).ConfigureAwait(false);
+            var text = Encoding.Latin1.GetString(head, 0, read);
+            var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (headerEnd >= 0) text = text[..headerEnd];
+            if (text.StartsWith($"Delivered-To: {recipient}\r\n", StringComparison.OrdinalIgnoreCase)
+                && text.Contains($" id {queueId}", StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    // Postfix's local and virtual agents prepend Delivered-To (loop detection); it also marks our own copies.
+    private static Stream DeliveredToStream(string recipient, Stream content)
+    {
+        var header = new MemoryStream(Encoding.ASCII.GetBytes($"Delivered-To: {recipient}\r\n"));
+        return new ConcatenatedStream(header, content);
+    }
+
+    private void LogDelivery(Envelope envelope, EnvelopeRecipient recipient, string relay, DateTimeOffset started, string dsn, MailDeliveryStatus status, string reason)
+    {
+        if (_log is null) return;
+        var now = DateTimeOffset.UtcNow;
+        var delays = new MailDeliveryDelays(started - envelope.ArrivalTime, TimeSpan.Zero, TimeSpan.Zero, now - started);
+        _log.Delivery("virtual", envelope.QueueId, recipient.Address, recipient.OriginalRecipient, relay, delays, dsn, status, reason);
+    }
+
+    private static string DomainOf(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? "" : address[(at + 1)..];
+    }
+
+    // user+ext@domain is delivered to the mailbox user@domain (recipient_delimiter '+').
+    private static string MailboxOf(string address)
+    {
+        var at = address.LastIndexOf('@');
+        if (at < 0) return address.ToLowerInvariant();
+        var local = address[..at];
+        var plus = local.IndexOf('+');
+        if (plus > 0) local = local[..plus];
+        return (local + address[at..]).ToLowerInvariant();
+    }
+}

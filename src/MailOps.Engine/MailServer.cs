@@ -1,0 +1,184 @@
+using System.Security.Cryptography.X509Certificates;
+using MailOps.Engine.Auth;
+using MailOps.Engine.Configuration;
+using MailOps.Engine.Delivery;
+using MailOps.Engine.Listeners;
+using MailOps.Engine.Logging;
+using MailOps.Engine.Policy;
+using MailOps.Engine.Queue;
+using MailOps.Engine.Smtp;
+using MailOps.Engine.Store;
+
+namespace MailOps.Engine;
+
+/// <summary>
+/// A running bundled mail server: the stages of the engine put together from one configuration, in the order a
+/// message takes them (listeners, SMTP sessions, policy, queue, local delivery, Maildir store), plus its log.
+/// </summary>
+public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
+{
+    private readonly List<SmtpListener> _listeners = [];
+    private readonly MailLog _log;
+    private readonly LocalDeliveryAgent _delivery;
+    private readonly X509Certificate2 _certificate;
+    private long _connections;
+    private long _queued;
+    private long _rejected;
+    private int _stopped;
+
+    private MailServer(string name, MailServerConfig config, MailLog log, LocalDeliveryAgent delivery, X509Certificate2 certificate, MailQueue queue)
+    {
+        Name = name;
+        Config = config;
+        _log = log;
+        _delivery = delivery;
+        _certificate = certificate;
+        Queue = queue;
+        StartTime = DateTimeOffset.Now;
+    }
+
+    /// <summary>The server's name in this process (Get-MailServer, Stop-MailServer).</summary>
+    public string Name { get; }
+    /// <summary>The configuration it runs with.</summary>
+    public MailServerConfig Config { get; }
+    /// <summary>Its queue.</summary>
+    public MailQueue Queue { get; }
+    /// <summary>When it started.</summary>
+    public DateTimeOffset StartTime { get; }
+    /// <summary>How long it has been running.</summary>
+    public TimeSpan Uptime => DateTimeOffset.Now - StartTime;
+    /// <summary>The sockets it listens on.</summary>
+    public IReadOnlyList<MailServerEndpoint> Endpoints { get; private set; } = [];
+    /// <summary>True until it is stopped.</summary>
+    public bool IsRunning => Volatile.Read(ref _stopped) == 0;
+    /// <summary>SMTP connections accepted so far.</summary>
+    public long Connections => Interlocked.Read(ref _connections);
+    /// <summary>Messages accepted into the queue (a 250 after DATA/BDAT).</summary>
+    public long MessagesQueued => Interlocked.Read(ref _queued);
+    /// <summary>Commands refused with a 4xx or 5xx reply.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+    /// <summary>Copies delivered to local mailboxes.</summary>
+    public long Delivered => _delivery.Delivered;
+    /// <summary>The Maildir root of the users' mail.</summary>
+    public string MailPath => Config.MailPath;
+    /// <summary>The log file.</summary>
+    public string LogPath => Config.LogPath;
+
+    /// <summary>
+    /// Starts a server from <paramref name="config"/>: makes the self-signed certificate on first run when none is
+    /// configured, opens the queue (finishing what a previous run left), starts delivery and then the listeners.
+    /// Nothing is left running when a step fails.
+    /// </summary>
+    public static async Task<MailServer> StartAsync(MailServerConfig config, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        CreatePrivateDirectory(config.DataPath);
+        if (config.Tls.SelfSigned) MailServerCertificate.EnsureSelfSigned(config.Tls, config.Hostname);
+        var certificate = X509Certificate2.CreateFromPemFile(config.Tls.CertificatePath, config.Tls.KeyPath);
+        var queue = new MailQueue(config.QueuePath);
+        queue.RemoveLeftovers();
+        CreatePrivateDirectory(config.MailPath);
+        var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname });
+        var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile);
+        var log = new MailLog(config.LogPath, config.Hostname);
+        var delivery = new LocalDeliveryAgent(queue, recipients, store, log);
+        var server = new MailServer(name, config, log, delivery, certificate, queue);
+        try
+        {
+            delivery.Start();
+            server.StartListeners(recipients);
+        }
+        catch
+        {
+            await server.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+            throw;
+        }
+        return server;
+    }
+
+    private void StartListeners(ILocalRecipients recipients)
+    {
+        var policy = new RelayPolicy(recipients, Config.MyNetworks);
+        var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
+        var endpoints = new List<MailServerEndpoint>();
+        foreach (var listener in Config.Listeners)
+        {
+            var kind = listener.Kind switch
+            {
+                MailListenerKind.Submission => SmtpListenerKind.Submission,
+                MailListenerKind.SubmissionTls => SmtpListenerKind.SubmissionTls,
+                _ => SmtpListenerKind.Mta,
+            };
+            var smtp = new SmtpListener(new SmtpListenerOptions
+            {
+                EndPoint = listener.EndPoint,
+                Kind = kind,
+                MaxConnections = Config.Limits.MaxConnections,
+                MaxConnectionsPerClient = Config.Limits.MaxConnectionsPerClient,
+                Session = new SmtpSessionOptions
+                {
+                    HostName = Config.Hostname,
+                    Certificate = _certificate,
+                    MaxMessageSize = Config.Limits.MessageSizeLimit,
+                    MaxRecipients = Config.Limits.RecipientLimit,
+                    CommandTimeout = Config.Limits.CommandTimeout,
+                    DataTimeout = Config.Limits.DataTimeout,
+                    MaxErrors = Config.Limits.ErrorLimit,
+                    EnableVrfy = Config.Vrfy,
+                    AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
+                },
+            }, policy, Queue, authenticator, this);
+            smtp.Start();
+            _listeners.Add(smtp);
+            var protocol = kind switch { SmtpListenerKind.Submission => "Submission", SmtpListenerKind.SubmissionTls => "Submissions", _ => "SMTP" };
+            endpoints.Add(new MailServerEndpoint(protocol, smtp.LocalEndPoint));
+        }
+        Endpoints = endpoints;
+    }
+
+    /// <inheritdoc />
+    void ISmtpSessionObserver.OnEvent(SmtpSessionEvent sessionEvent)
+    {
+        var client = MailLogClient.Unnamed(sessionEvent.Client.Address.ToString());
+        switch (sessionEvent.Kind)
+        {
+            case SmtpSessionEventKind.Connected:
+                Interlocked.Increment(ref _connections);
+                _log.Connect(client);
+                break;
+            case SmtpSessionEventKind.Queued when sessionEvent.Envelope is { } envelope:
+                Interlocked.Increment(ref _queued);
+                _log.Client(envelope.QueueId, client, envelope.AuthUser is null ? null : "PLAIN", envelope.AuthUser);
+                _delivery.Signal();
+                break;
+            case SmtpSessionEventKind.Rejected:
+                Interlocked.Increment(ref _rejected);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: listeners stop accepting, sessions in DATA get <paramref name="grace"/> to finish (then 421),
+    /// delivery finishes the message in hand. Everything accepted stays in the queue for the next start.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        using var deadline = new CancellationTokenSource(grace);
+        await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token))).ConfigureAwait(false);
+        await _delivery.StopAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners) await listener.DisposeAsync().ConfigureAwait(false);
+        await _delivery.DisposeAsync().ConfigureAwait(false);
+        _log.Dispose();
+        _certificate.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path)) return;
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+}
