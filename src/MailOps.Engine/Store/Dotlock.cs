@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -16,7 +15,10 @@ internal sealed class Dotlock : IDisposable
     private const int StalePidCheckSeconds = 2;
     // .NET on Unix puts the errno into IOException.HResult.
     private const int EExist = 17;
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> InProcess = new(StringComparer.Ordinal);
+    // Threads of this process queue here before touching the lock file. A fixed set of stripes keeps memory bounded
+    // however many folders there are; two folders sharing a stripe only wait for each other in memory, never deadlock
+    // (no code holds two dotlocks at once).
+    private static readonly SemaphoreSlim[] InProcess = Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     private readonly SemaphoreSlim _gate;
     private readonly FileStream _stream;
@@ -52,7 +54,7 @@ internal sealed class Dotlock : IDisposable
         MaildirOwner? owner, CancellationToken cancellationToken)
     {
         filePath = Path.GetFullPath(filePath);
-        var gate = InProcess.GetOrAdd(filePath, _ => new SemaphoreSlim(1, 1));
+        var gate = InProcess[(StringComparer.Ordinal.GetHashCode(filePath) & int.MaxValue) % InProcess.Length];
         var deadline = DateTime.UtcNow + timeouts.Wait;
         if (!await gate.WaitAsync(timeouts.Wait, cancellationToken).ConfigureAwait(false))
             throw Timeout(filePath);

@@ -61,4 +61,30 @@ internal static class LfMessageCopy
             ArrayPool<byte>.Shared.Return(outBuffer);
         }
     }
+
+    /// <summary>The RFC 822 size of a stored message file that has no W= field (another program wrote it).</summary>
+    public static long VirtualSizeOf(Stream stored)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            long size = 0, bareLf = 0;
+            byte previous = 0;
+            int read;
+            while ((read = stored.Read(buffer)) > 0)
+            {
+                for (var i = 0; i < read; i++)
+                {
+                    if (buffer[i] == Lf && previous != Cr) bareLf++;
+                    previous = buffer[i];
+                }
+                size += read;
+            }
+            return size + bareLf;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

@@ -198,30 +198,16 @@ public sealed class MaildirFolder : IMailFolder
         var physical = MaildirFileName.TryGetSize(file.Name, 'S', out var s) ? s : file.Length;
         var virtualSize = MaildirFileName.TryGetSize(file.Name, 'W', out var w) ? w
             : record.Extensions.FirstOrDefault(e => e.StartsWith('W')) is { } ext && long.TryParse(ext.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var fromList) ? fromList
-            : CountVirtualSize(file);
+            : VirtualSizeOf(file);
         var (flags, letters) = MaildirFileName.ParseFlags(file.Name);
         var keywords = letters.Select(l => keywordNames.GetValueOrDefault(l)).OfType<string>().ToList();
         return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName);
     }
 
-    // A file without W= (another writer made it): its size with every LF not after a CR counted as CRLF.
-    private static long CountVirtualSize(FileInfo file)
+    private static long VirtualSizeOf(FileInfo file)
     {
         using var stream = file.OpenRead();
-        var buffer = new byte[64 * 1024];
-        long size = 0, bareLf = 0;
-        byte previous = 0;
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-        {
-            for (var i = 0; i < read; i++)
-            {
-                if (buffer[i] == '\n' && previous != '\r') bareLf++;
-                previous = buffer[i];
-            }
-            size += read;
-        }
-        return size + bareLf;
+        return LfMessageCopy.VirtualSizeOf(stream);
     }
 
     // dovecot-keywords: "<index> <name>" lines; keyword letter 'a' is index 0 (maildir-keywords.c).

@@ -50,7 +50,7 @@ internal sealed class UidList
     public static UidList Create(uint uidValidity) =>
         new(uidValidity, 1, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), [], []);
 
-    /// <summary>Reads the uidlist of the folder at <paramref name="folderPath"/>; null when there is none (or it is empty).</summary>
+    /// <summary>Reads the uidlist of the folder at <paramref name="folderPath"/>; null when there is none (or not even a whole header).</summary>
     /// <exception cref="MailStoreException">The file is not a uidlist Dovecot would accept.</exception>
     public static UidList? Read(string folderPath)
     {
@@ -64,13 +64,16 @@ internal sealed class UidList
         {
             return null;
         }
-        return text.Length == 0 ? null : Parse(text, path);
+        return text.Contains('\n') ? Parse(text, path) : null;
     }
 
-    /// <summary>Parses uidlist text (versions 3 and 1, as Dovecot reads them).</summary>
+    /// <summary>
+    /// Parses uidlist text (versions 3 and 1, as Dovecot reads them). A last line without its newline is one Dovecot
+    /// is still appending, and is left for the next read, as Dovecot's own reader does.
+    /// </summary>
     public static UidList Parse(string text, string path)
     {
-        var lines = text.Split('\n');
+        var lines = text[..(text.LastIndexOf('\n') + 1)].Split('\n');
         var header = lines[0];
         if (header.Length < 2 || !char.IsAsciiDigit(header[0]) || header[1] != ' ')
             throw Broken(path, 1, "invalid version number");

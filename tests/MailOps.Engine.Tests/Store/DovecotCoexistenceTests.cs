@@ -133,6 +133,50 @@ public sealed class DovecotCoexistenceTests : IDisposable
         Assert.Empty(dovecot.LogProblems());
     }
 
+    [Fact]
+    public async Task The_store_and_Dovecot_s_LDA_delivering_at_once_to_one_INBOX_agree_on_every_uid()
+    {
+        var alice = _store.Open("alice");
+        await alice.Inbox.DeliverAsync(new MemoryStream(Crlf("Subject: first\n\nmakes the Maildir\n")));
+        var root = _store.PathFor("alice");
+        using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + root)]);
+
+        var theirs = Task.Run(() =>
+        {
+            for (var i = 0; i < 15; i++) dovecot.DeliverWithDovecotLda("alice", Crlf($"Message-ID: <lda{i}@example.org>\nSubject: lda {i}\n\nfrom Dovecot\n"));
+        });
+        // Ours are spread over the time the LDA runs take, so that the two really interleave.
+        var ours = Enumerable.Range(0, 15).Select(async i =>
+        {
+            await Task.Delay(i * 100);
+            return await alice.Inbox.DeliverAsync(new MemoryStream(Crlf($"Message-ID: <store{i}@example.org>\nSubject: store {i}\n\nfrom us\n")));
+        }).ToList();
+        await Task.WhenAll(ours.Append(theirs));
+
+        // Dovecot's LDA gives up the uidlist lock when we hold it and leaves its file for the next sync to number:
+        // our listing and Dovecot's IMAP must then number every file the same way.
+        var listed = await alice.Inbox.ListMessagesAsync();
+        Assert.Equal(31, listed.Messages.Count);
+        Assert.Equal(listed.Messages.Count, listed.Messages.Select(m => m.Uid).Distinct().Count());
+        using var imap = new ImapClient();
+        await imap.ConnectAsync("127.0.0.1", dovecot.ImapPort, SecureSocketOptions.None);
+        await imap.AuthenticateAsync("alice", "secret");
+        await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var summaries = await imap.Inbox.FetchAsync(0, -1, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope));
+        Assert.Equal(listed.Messages.Select(m => m.Uid), summaries.Select(s => s.UniqueId.Id));
+        foreach (var (summary, message) in summaries.Zip(listed.Messages))
+        {
+            Assert.Equal(message.Size, (long)summary.Size!.Value);
+            using var stream = alice.Inbox.OpenMessage(message.Uid)!;
+            Assert.Contains("Subject: " + summary.Envelope!.Subject + "\r\n", Encoding.UTF8.GetString(ReadAll(stream)));
+        }
+        // The UID each of our deliveries returned is the one Dovecot serves it under.
+        for (var i = 0; i < ours.Count; i++)
+            Assert.Equal((await ours[i]).Uid, summaries.Single(s => s.Envelope!.Subject == $"store {i}").UniqueId.Id);
+        await imap.DisconnectAsync(true);
+        Assert.Empty(dovecot.LogProblems());
+    }
+
     private static async Task AssertServes(MailKit.IMailFolder folder, UidList uidList, IReadOnlyList<StoredMessage> delivered, byte[][] expected)
     {
         Assert.Equal(uidList.UidValidity, folder.UidValidity);

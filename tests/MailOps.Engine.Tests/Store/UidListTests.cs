@@ -32,6 +32,14 @@ public class UidListTests
     }
 
     [Fact]
+    public void A_line_Dovecot_is_still_appending_is_not_read_yet()
+    {
+        var list = UidList.Parse("3 V7 N1 G39264e17f76b0a6ba16b000083ecc375\n1 :a\n2 :17958", "x");
+        Assert.Equal(["a"], list.Records.Select(r => r.BaseName));
+        Assert.Equal(2u, list.NextUid);
+    }
+
+    [Fact]
     public void A_file_listed_twice_keeps_its_later_uid_as_in_Dovecot()
     {
         var list = UidList.Parse("3 V7 N9 G39264e17f76b0a6ba16b000083ecc375\n1 :a\n2 :b\n5 :a\n", "x");
