@@ -4,6 +4,8 @@
     Builds, tests and packages the MailOps module.
 .DESCRIPTION
     Tasks:
+      Run      build, then start the bundled mail server on its embedded loopback default in the foreground
+               (Ctrl-C stops it).
       Build    (default) compile, assemble the module under module/bin, generate MAML help from docs/*.md.
                Afterwards `Import-Module ./MailOps.psd1` works from the repository root.
       Test     install what the tests need (apt-get when root, Pester and tool packages from NuGet), build,
@@ -17,7 +19,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Run', 'Test', 'Package', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
@@ -178,6 +180,11 @@ function Invoke-Clean {
 foreach ($t in $Task) {
     switch ($t) {
         'Build' { Invoke-Build }
+        'Run' {
+            Invoke-Build
+            # A fresh pwsh, so the module is loaded from the files just built.
+            & dotnet pwsh -NoProfile -Command "Import-Module '$(Join-Path $Root 'MailOps.psd1')'; Start-MailServer -Foreground"
+        }
         'Test' { Invoke-Test }
         'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
