@@ -10,8 +10,15 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('module/MailOps.format.ps1xml')
     CmdletsToExport      = @(
+        'Get-MailAlias'
+        'Get-MailUser'
         'New-DkimKey'
+        'New-MailAlias'
         'New-MailServerConfig'
+        'New-MailUser'
+        'Remove-MailAlias'
+        'Remove-MailUser'
+        'Set-MailUser'
         'Test-MailDns'
     )
     FunctionsToExport    = @()

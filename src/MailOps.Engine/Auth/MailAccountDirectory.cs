@@ -131,6 +131,14 @@ public sealed class MailAccountDirectory
     public IReadOnlyList<VirtualAlias> GetAliases(string pattern = "*") =>
         VirtualAliasMap.Load(AliasesFile).Entries.Where(a => Wildcard.Matches(pattern, a.Pattern)).ToList();
 
+    /// <summary>The alias for exactly <paramref name="address"/> (case-insensitive), or null.</summary>
+    public VirtualAlias? FindAlias(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var key = address.Trim().ToLowerInvariant();
+        return VirtualAliasMap.Load(AliasesFile).Entries.FirstOrDefault(a => a.Pattern == key);
+    }
+
     /// <summary>Adds an alias: mail to <paramref name="address"/> (or, for "@domain", to any unknown address there) goes to <paramref name="destinations"/>.</summary>
     /// <exception cref="ArgumentException">The address or a destination is not a mail address.</exception>
     /// <exception cref="MailDomainNotLocalException">The address is not in a local domain.</exception>
