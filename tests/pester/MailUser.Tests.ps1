@@ -1,4 +1,5 @@
 # New-, Get-, Set-, Remove-MailUser as an administrator meets them, and a user made here logging in to Debian's Dovecot.
+# (Get-MailUser).Address would not enumerate: an object[] has its own Address(int) method; ForEach-Object Address does.
 BeforeAll {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
@@ -43,11 +44,11 @@ Describe 'New-MailUser' {
         $made = 'alice@localhost.localdomain', 'eve@example.com', 'not an address', 'dave@localhost.localdomain' |
             ForEach-Object { [pscustomobject]@{ Address = $_ } } |
             New-MailUser -Password (Secure 'x2') -ConfigPath $server.ConfigPath -ErrorVariable errs -ErrorAction SilentlyContinue
-        $made.Address | Should -Be 'dave@localhost.localdomain'
+        $made | ForEach-Object Address | Should -Be 'dave@localhost.localdomain'
         $errs.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] } | Should -Be @('MailUserExists', 'MailUserDomainNotLocal', 'InvalidMailAddress')
         $errs.CategoryInfo.Category | Should -Be @('ResourceExists', 'InvalidArgument', 'InvalidArgument')
         $errs[0].TargetObject | Should -Be 'alice@localhost.localdomain'
-        (Get-MailUser -ConfigPath $server.ConfigPath).Address | Should -Be @('alice@localhost.localdomain', 'dave@localhost.localdomain')
+        (Get-MailUser -ConfigPath $server.ConfigPath | ForEach-Object Address) | Should -Be @('alice@localhost.localdomain', 'dave@localhost.localdomain')
     }
 
     It 'writes nothing with -WhatIf' {
@@ -61,7 +62,7 @@ Describe 'New-MailUser' {
             $env:XDG_DATA_HOME = Join-Path $server.Directory 'xdg'
             New-MailUser root@localhost.localdomain -Password (Secure 'x') | Out-Null
             Join-Path $server.Directory 'xdg/mailops/users.passwd' | Should -Exist
-            (Get-MailUser).Address | Should -Be 'root@localhost.localdomain'
+            (Get-MailUser | ForEach-Object Address) | Should -Be 'root@localhost.localdomain'
         }
         finally { $env:XDG_DATA_HOME = $saved }
     }
@@ -80,13 +81,13 @@ Describe 'Get-, Set- and Remove-MailUser' {
     AfterEach { Remove-Item $server.Directory -Recurse -Force }
 
     It 'gets users by exact address, wildcard and all, and reports an unknown exact address with MailUserNotFound' {
-        (Get-MailUser -ConfigPath $server.ConfigPath).Address | Should -Be @('ann@localhost.localdomain', 'andy@localhost.localdomain', 'zoe@localhost.localdomain')
-        (Get-MailUser 'AN*' -ConfigPath $server.ConfigPath).Address | Should -Be @('ann@localhost.localdomain', 'andy@localhost.localdomain')
-        (Get-MailUser 'ZOE@localhost.localdomain' -ConfigPath $server.ConfigPath).Address | Should -Be 'zoe@localhost.localdomain'
+        (Get-MailUser -ConfigPath $server.ConfigPath | ForEach-Object Address) | Should -Be @('ann@localhost.localdomain', 'andy@localhost.localdomain', 'zoe@localhost.localdomain')
+        (Get-MailUser 'AN*' -ConfigPath $server.ConfigPath | ForEach-Object Address) | Should -Be @('ann@localhost.localdomain', 'andy@localhost.localdomain')
+        (Get-MailUser 'ZOE@localhost.localdomain' -ConfigPath $server.ConfigPath | ForEach-Object Address) | Should -Be 'zoe@localhost.localdomain'
         Get-MailUser 'nobody*' -ConfigPath $server.ConfigPath -ErrorVariable none | Should -BeNullOrEmpty
         $none | Should -BeNullOrEmpty
         $found = Get-MailUser 'nobody@localhost.localdomain', 'zoe@localhost.localdomain' -ConfigPath $server.ConfigPath -ErrorVariable errs -ErrorAction SilentlyContinue
-        $found.Address | Should -Be 'zoe@localhost.localdomain'
+        $found | ForEach-Object Address | Should -Be 'zoe@localhost.localdomain'
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'MailUserNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
@@ -118,7 +119,7 @@ Describe 'Get-, Set- and Remove-MailUser' {
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'MailUserNotFound,*'
         $errs[0].TargetObject | Should -Be 'ghost@localhost.localdomain'
-        (Get-MailUser -ConfigPath $server.ConfigPath | Where-Object { -not $_.Enabled }).Address | Should -Be @('ann@localhost.localdomain', 'zoe@localhost.localdomain')
+        (Get-MailUser -ConfigPath $server.ConfigPath | Where-Object { -not $_.Enabled } | ForEach-Object Address) | Should -Be @('ann@localhost.localdomain', 'zoe@localhost.localdomain')
     }
 
     It 'changes and removes nothing with -WhatIf' {
@@ -130,7 +131,7 @@ Describe 'Get-, Set- and Remove-MailUser' {
 
     It 'removes users piped from Get-MailUser, and reports a missing one with MailUserNotFound' {
         Get-MailUser 'an*' -ConfigPath $server.ConfigPath | Remove-MailUser -Confirm:$false
-        (Get-MailUser -ConfigPath $server.ConfigPath).Address | Should -Be 'zoe@localhost.localdomain'
+        (Get-MailUser -ConfigPath $server.ConfigPath | ForEach-Object Address) | Should -Be 'zoe@localhost.localdomain'
         Remove-MailUser ann@localhost.localdomain -ConfigPath $server.ConfigPath -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'MailUserNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'

@@ -9,8 +9,8 @@ function Start-TestDovecot {
     $homes = Join-Path $dir 'homes'
     New-Item -ItemType Directory $homes -Force | Out-Null
     # The mail processes run as the dovecot user; it must be able to create homes.
-    [IO.File]::SetUnixFileMode($dir, [IO.UnixFileMode]0o755)
-    [IO.File]::SetUnixFileMode($homes, [IO.UnixFileMode]0o1777)
+    [IO.File]::SetUnixFileMode($dir, [IO.UnixFileMode][Convert]::ToInt32('755', 8))
+    [IO.File]::SetUnixFileMode($homes, [IO.UnixFileMode][Convert]::ToInt32('1777', 8))
     $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
     $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
     $uid = (& /usr/bin/id -u dovecot).Trim()
