@@ -10,12 +10,19 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('module/MailOps.format.ps1xml')
     CmdletsToExport      = @(
+        'Get-MailAlias'
+        'Get-MailUser'
         'New-DkimKey'
+        'New-MailAlias'
         'New-MailServerConfig'
         'Test-MailServerConfig'
         'Start-MailServer'
         'Get-MailServer'
         'Stop-MailServer'
+        'New-MailUser'
+        'Remove-MailAlias'
+        'Remove-MailUser'
+        'Set-MailUser'
         'Test-MailDns'
     )
     FunctionsToExport    = @()

@@ -80,6 +80,14 @@ public sealed class PasswdFile
     public MailUser SetPassword(string address, string password, int rounds = ShaCrypt.DefaultRounds) =>
         Change(address, u => u with { PasswordHash = PasswordScheme.Hash(password, rounds) });
 
+    /// <summary>Replaces the user's stored password with <paramref name="passwordHash"/> ("{SCHEME}data").</summary>
+    /// <exception cref="MailUserNotFoundException">No such user.</exception>
+    public MailUser SetPasswordHash(string address, string passwordHash)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(passwordHash);
+        return Change(address, u => u with { PasswordHash = passwordHash });
+    }
+
     /// <summary>Sets the storage quota in bytes; null removes it.</summary>
     /// <exception cref="MailUserNotFoundException">No such user.</exception>
     public MailUser SetQuota(string address, long? quotaBytes)

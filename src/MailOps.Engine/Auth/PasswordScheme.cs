@@ -27,6 +27,13 @@ public static class PasswordScheme
     public static string Hash(string password, int rounds = ShaCrypt.DefaultRounds) =>
         "{" + Sha512Crypt + "}" + ShaCrypt.Sha512.Hash(password, rounds);
 
+    /// <summary>
+    /// Hashes <paramref name="password"/> as "{SHA512-CRYPT}$6$..." from characters the caller clears afterwards, so the
+    /// password never becomes a string.
+    /// </summary>
+    public static string Hash(ReadOnlySpan<char> password, int rounds = ShaCrypt.DefaultRounds) =>
+        "{" + Sha512Crypt + "}" + ShaCrypt.Sha512.Hash(password, rounds);
+
     /// <summary>The scheme named by a stored password's "{SCHEME}" prefix, or <paramref name="defaultScheme"/>.</summary>
     public static string SchemeOf(string storedPassword, string defaultScheme = Sha512Crypt) =>
         Split(storedPassword, defaultScheme).Scheme;

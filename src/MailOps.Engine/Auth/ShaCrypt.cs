@@ -68,9 +68,31 @@ public sealed class ShaCrypt
     public string Hash(string password, int rounds = DefaultRounds)
     {
         ArgumentNullException.ThrowIfNull(password);
+        return Hash(password, NewSetting(rounds));
+    }
+
+    /// <summary>
+    /// Hashes <paramref name="password"/> as <see cref="Hash(string, int)"/> does, from characters the caller can clear
+    /// afterwards (a password taken out of a SecureString): no string holds it, and its UTF-8 copy is zeroed.
+    /// </summary>
+    public string Hash(ReadOnlySpan<char> password, int rounds = DefaultRounds)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(password)];
+        try
+        {
+            Encoding.UTF8.GetBytes(password, bytes);
+            return HashBytes(bytes, NewSetting(rounds));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    string NewSetting(int rounds)
+    {
         var salt = RandomNumberGenerator.GetString(Alphabet, MaximumSaltLength);
-        var setting = rounds == DefaultRounds ? Prefix + salt : $"{Prefix}{RoundsPrefix}{rounds}${salt}";
-        return Hash(password, setting);
+        return rounds == DefaultRounds ? Prefix + salt : $"{Prefix}{RoundsPrefix}{rounds}${salt}";
     }
 
     /// <summary>
@@ -82,8 +104,13 @@ public sealed class ShaCrypt
     {
         ArgumentNullException.ThrowIfNull(password);
         ArgumentNullException.ThrowIfNull(setting);
+        return HashBytes(Encoding.UTF8.GetBytes(password), setting);
+    }
+
+    string HashBytes(byte[] password, string setting)
+    {
         var (salt, rounds, roundsCustom) = ParseSetting(setting);
-        var digest = Compute(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(salt), rounds);
+        var digest = Compute(password, Encoding.UTF8.GetBytes(salt), rounds);
         var result = new StringBuilder(Prefix.Length + 24 + salt.Length + 1 + 86);
         result.Append(Prefix);
         // The spec writes "rounds=" back whenever the setting carried it, even when it equals the default.

@@ -229,7 +229,7 @@ public sealed class VirtualAliasMap
         return true;
     }
 
-    /// <summary>The text as <see cref="Save"/> writes it.</summary>
+    /// <summary>The text as <see cref="Save()"/> writes it.</summary>
     public string Render()
     {
         var text = new StringBuilder();
@@ -243,12 +243,16 @@ public sealed class VirtualAliasMap
     /// file's owner, group and mode; a new file is 0644 like Postfix's own tables.
     /// </summary>
     /// <exception cref="InvalidOperationException">The map was not read from a file.</exception>
-    public void Save()
+    public void Save() =>
+        Save(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+    /// <summary>As <see cref="Save()"/>, but a new file gets <paramref name="newFileMode"/>; an existing one keeps its own.</summary>
+    /// <exception cref="InvalidOperationException">The map was not read from a file.</exception>
+    public void Save(UnixFileMode newFileMode)
     {
         if (Path is null)
             throw new InvalidOperationException("This alias map was not read from a file.");
-        AtomicFile.Write(Path, Render(),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        AtomicFile.Write(Path, Render(), newFileMode);
     }
 
     // mail_addr_find.c's order: user+ext@domain, user@domain, then (domain is $myorigin/$mydestination) user+ext and
