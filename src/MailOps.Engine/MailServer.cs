@@ -19,6 +19,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 {
     private readonly List<SmtpListener> _listeners = [];
     private readonly MailLog _log;
+    private readonly SmtpSessionLog _sessionLog;
     private readonly LocalDeliveryAgent _delivery;
     private readonly X509Certificate2 _certificate;
     private long _connections;
@@ -31,6 +32,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         Name = name;
         Config = config;
         _log = log;
+        _sessionLog = new SmtpSessionLog(log);
         _delivery = delivery;
         _certificate = certificate;
         Queue = queue;
@@ -139,16 +141,15 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     /// <inheritdoc />
     void ISmtpSessionObserver.OnEvent(SmtpSessionEvent sessionEvent)
     {
-        var client = MailLogClient.Unnamed(sessionEvent.Client.Address.ToString());
+        // The log line first, so cleanup's message-id line comes before the queue manager's lines for the message.
+        _sessionLog.OnEvent(sessionEvent);
         switch (sessionEvent.Kind)
         {
             case SmtpSessionEventKind.Connected:
                 Interlocked.Increment(ref _connections);
-                _log.Connect(client);
                 break;
-            case SmtpSessionEventKind.Queued when sessionEvent.Envelope is { } envelope:
+            case SmtpSessionEventKind.Queued:
                 Interlocked.Increment(ref _queued);
-                _log.Client(envelope.QueueId, client, envelope.AuthUser is null ? null : "PLAIN", envelope.AuthUser);
                 _delivery.Signal();
                 break;
             case SmtpSessionEventKind.Rejected:

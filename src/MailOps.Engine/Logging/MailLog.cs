@@ -54,6 +54,9 @@ public sealed class MailLog : IDisposable
     /// <summary>smtpd: <c>timeout after DATA from name[addr]</c>.</summary>
     public void Timeout(MailLogClient client, string afterCommand) => Write("smtpd", $"timeout after {afterCommand.ToUpperInvariant()} from {client}");
 
+    /// <summary>smtpd: <c>too many errors after RCPT from name[addr]</c> (the session was ended with 421 4.7.0).</summary>
+    public void TooManyErrors(MailLogClient client, string afterCommand) => Write("smtpd", $"too many errors after {afterCommand.ToUpperInvariant()} from {client}");
+
     /// <summary>
     /// smtpd: <c>QUEUEID: client=name[addr]</c>, with <c>, sasl_method=PLAIN, sasl_username=u</c> when the client authenticated.
     /// This is the line pflogsumm counts as "received".

@@ -35,6 +35,16 @@ public sealed class MailQueue
     /// <summary>Starts receiving a new message; its content goes to a temporary file until committed.</summary>
     public QueuedMessageWriter BeginMessage() => new(this, QueueId.New());
 
+    /// <summary>
+    /// Starts writing a message under a queue id given out earlier (smtpd names the transaction at its first accepted
+    /// recipient, before any data arrives).
+    /// </summary>
+    public QueuedMessageWriter BeginMessage(string queueId)
+    {
+        RequireValid(queueId);
+        return new(this, queueId);
+    }
+
     /// <summary>The queue IDs of the complete messages in <paramref name="state"/>, oldest first.</summary>
     public IReadOnlyList<string> List(QueueState state)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailOps.Engine.Auth;
+using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
 using MailOps.Engine.Queue;
 
@@ -33,10 +34,19 @@ internal sealed class SmtpSession
     private bool _esmtp;
     private bool _tls;
     private string? _authUser;
+    private string? _authMethod;
     private int _errors;
     private Envelope? _envelope;
+    private string? _queueId;
     private QueuedMessageWriter? _chunked;
+    private HeaderSectionCopy? _chunkedHeaders;
     private long _chunkedSize;
+
+    // For the log (Postfix's smtpd): the commands so far, where the session is, and whether this command failed.
+    private readonly SmtpCommandTally _commands = new();
+    private string _stage = "CONNECT";
+    private string _command = "UNKNOWN";
+    private bool _commandFailed;
 
     /// <summary>
     /// A session over <paramref name="stream"/>. <paramref name="stopping"/> ends the session at the next command
@@ -90,7 +100,7 @@ internal sealed class SmtpSession
         }
         catch (SessionEndException end)
         {
-            Notify(SmtpSessionEventKind.Lost, end.Message);
+            Notify(SmtpSessionEventKind.Lost, end.Message, loss: end.Loss);
             try
             {
                 await ReplyAsync(end.Message).ConfigureAwait(false);
@@ -103,12 +113,12 @@ internal sealed class SmtpSession
         catch (Exception e)
         {
             // Lost connections, TLS garbage, anything: log it, end this session, keep the server running.
-            Notify(SmtpSessionEventKind.Lost, e is EndOfStreamException ? "lost connection" : $"lost connection ({e.GetType().Name}: {e.Message})");
+            Notify(SmtpSessionEventKind.Lost, e is EndOfStreamException ? "lost connection" : $"lost connection ({e.GetType().Name}: {e.Message})", loss: SmtpSessionLoss.LostConnection);
         }
         finally
         {
             await ResetTransactionAsync().ConfigureAwait(false);
-            Notify(SmtpSessionEventKind.Disconnected, null);
+            Notify(SmtpSessionEventKind.Disconnected, null, commands: _commands);
             try
             {
                 await _stream.DisposeAsync().ConfigureAwait(false);
@@ -123,10 +133,31 @@ internal sealed class SmtpSession
     private async Task<bool> NextCommandAsync()
     {
         var (end, bytes) = await ReadLineAsync(AuthLineLimit).ConfigureAwait(false);
+        if (end == LineEnd.EndOfStream)
+        {
+            throw new EndOfStreamException();
+        }
+
+        // smtpd counts every command by its verb (unknown ones as "unknown") and names the stage after it.
+        _command = _stage = "UNKNOWN";
+        _commandFailed = false;
+        bool completed = false;
+        try
+        {
+            bool more = await CommandAsync(end, bytes).ConfigureAwait(false);
+            completed = true;
+            return more;
+        }
+        finally
+        {
+            _commands.Count(_command, completed && !_commandFailed);
+        }
+    }
+
+    private async Task<bool> CommandAsync(LineEnd end, byte[] bytes)
+    {
         switch (end)
         {
-            case LineEnd.EndOfStream:
-                throw new EndOfStreamException();
             case LineEnd.TooLong:
                 return await ErrorAsync(500, "5.5.6", "Error: line too long").ConfigureAwait(false);
             case LineEnd.BareLf when !_options.AcceptBareLineFeedInCommands:
@@ -142,6 +173,7 @@ internal sealed class SmtpSession
         int space = line.IndexOf(' ');
         string verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
         string argument = space < 0 ? "" : line[(space + 1)..].Trim();
+        _command = _stage = SmtpCommandTally.IsKnown(verb) ? verb : "UNKNOWN";
         int limit = verb switch
         {
             "AUTH" => AuthLineLimit,
@@ -258,13 +290,14 @@ internal sealed class SmtpSession
             return await ErrorAsync(501, "5.5.2", "Syntax: MAIL FROM:<address>").ConfigureAwait(false);
         }
 
+        bool parsed = SmtpPath.TryParse(argument[5..], out string sender, out var parameters);
         PolicyDecision allowed = _policy.CheckSender(_options.RequireAuthentication, _authUser);
         if (!allowed.IsAccepted)
         {
-            return await ErrorAsync(allowed.Code, allowed.EnhancedCode, allowed.Text).ConfigureAwait(false);
+            return await RejectAsync(allowed.Code, allowed.EnhancedCode, allowed.Text, parsed ? sender : null).ConfigureAwait(false);
         }
 
-        if (!SmtpPath.TryParse(argument[5..], out string sender, out var parameters))
+        if (!parsed)
         {
             return await ErrorAsync(501, "5.1.7", "Bad sender address syntax").ConfigureAwait(false);
         }
@@ -295,7 +328,7 @@ internal sealed class SmtpSession
 
                     if (size > _options.MaxMessageSize)
                     {
-                        return await ErrorAsync(552, "5.3.4", "Message size exceeds fixed limit").ConfigureAwait(false);
+                        return await RejectAsync(552, "5.3.4", "Message size exceeds fixed limit", sender).ConfigureAwait(false);
                     }
 
                     break;
@@ -350,7 +383,7 @@ internal sealed class SmtpSession
         if (_envelope.Recipients.Count >= _options.MaxRecipients)
         {
             // RFC 5321 4.5.3.1.8: 452 for too many recipients; the client retries the rest in a new transaction.
-            return await ErrorAsync(452, "4.5.3", "Error: too many recipients").ConfigureAwait(false);
+            return await RejectAsync(452, "4.5.3", "Error: too many recipients", _envelope.Sender, address).ConfigureAwait(false);
         }
 
         var recipient = new EnvelopeRecipient { Address = address };
@@ -377,10 +410,17 @@ internal sealed class SmtpSession
         PolicyDecision decision = _policy.CheckRecipient(address, _client.Address, _authUser);
         if (!decision.IsAccepted)
         {
-            return await ErrorAsync(decision.Code, decision.EnhancedCode, decision.Text).ConfigureAwait(false);
+            return await RejectAsync(decision.Code, decision.EnhancedCode, decision.Text, _envelope.Sender, address).ConfigureAwait(false);
         }
 
         _envelope.Recipients.Add(recipient);
+        if (_queueId is null)
+        {
+            // Postfix names the transaction at its first accepted recipient, so later rejects carry the queue id.
+            _queueId = QueueId.New();
+            Notify(SmtpSessionEventKind.TransactionStarted, null, _envelope);
+        }
+
         return await OkAsync(250, "2.1.5", "Ok").ConfigureAwait(false);
     }
 
@@ -419,10 +459,12 @@ internal sealed class SmtpSession
         try
         {
             Stream content = Stream.Null;
+            HeaderSectionCopy? headers = null;
             try
             {
-                writer = _queue.BeginMessage();
-                content = writer.Content;
+                writer = _queue.BeginMessage(_queueId!);
+                headers = new HeaderSectionCopy(writer.Content);
+                content = headers;
                 WriteReceivedHeader(content, writer.QueueId);
             }
             catch (IOException)
@@ -454,6 +496,7 @@ internal sealed class SmtpSession
                 : decoder.LineTooLong ? (500, "5.5.6", "Error: line too long")
                 : writer is null || decoder.WriteFailed ? (451, "4.3.0", "Error: queue file write error")
                 : null;
+            _stage = "END-OF-MESSAGE";
             if (refusal is { } r)
             {
                 // The temporary file goes before the reply, so a refused message leaves nothing behind.
@@ -465,7 +508,7 @@ internal sealed class SmtpSession
                 return await FailTransactionAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
             }
 
-            return await CommitAsync(writer!).ConfigureAwait(false);
+            return await CommitAsync(writer!, headers!).ConfigureAwait(false);
         }
         finally
         {
@@ -500,9 +543,10 @@ internal sealed class SmtpSession
 
             if (_chunked is null)
             {
-                _chunked = _queue.BeginMessage();
+                _chunked = _queue.BeginMessage(_queueId!);
+                _chunkedHeaders = new HeaderSectionCopy(_chunked.Content);
                 _chunkedSize = 0;
-                WriteReceivedHeader(_chunked.Content, _chunked.QueueId);
+                WriteReceivedHeader(_chunkedHeaders, _chunked.QueueId);
             }
 
             long remaining = size;
@@ -517,7 +561,7 @@ internal sealed class SmtpSession
                 // The size limit is enforced as octets arrive: nothing past it is written.
                 if (_chunkedSize + take <= _options.MaxMessageSize)
                 {
-                    _chunked.Content.Write(_input.Buffered[..take]);
+                    _chunkedHeaders!.Write(_input.Buffered[..take]);
                 }
 
                 _chunkedSize += take;
@@ -527,6 +571,11 @@ internal sealed class SmtpSession
 
             if (_chunkedSize > _options.MaxMessageSize)
             {
+                if (last)
+                {
+                    _stage = "END-OF-MESSAGE";
+                }
+
                 return await FailTransactionAsync(552, "5.3.4", "Error: message file too big").ConfigureAwait(false);
             }
 
@@ -536,10 +585,13 @@ internal sealed class SmtpSession
             }
 
             QueuedMessageWriter writer = _chunked;
+            HeaderSectionCopy headers = _chunkedHeaders!;
             _chunked = null;
+            _chunkedHeaders = null;
+            _stage = "END-OF-MESSAGE";
             await using (writer.ConfigureAwait(false))
             {
-                return await CommitAsync(writer).ConfigureAwait(false);
+                return await CommitAsync(writer, headers).ConfigureAwait(false);
             }
         }
         finally
@@ -548,7 +600,7 @@ internal sealed class SmtpSession
         }
     }
 
-    private async Task<bool> CommitAsync(QueuedMessageWriter writer)
+    private async Task<bool> CommitAsync(QueuedMessageWriter writer, HeaderSectionCopy headers)
     {
         Envelope envelope = _envelope!;
         envelope.ArrivalTime = DateTimeOffset.Now;
@@ -562,8 +614,9 @@ internal sealed class SmtpSession
             return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
         }
 
+        Notify(SmtpSessionEventKind.Queued, writer.QueueId, envelope, messageId: headers.MessageId());
         _envelope = null;
-        Notify(SmtpSessionEventKind.Queued, writer.QueueId, envelope);
+        _queueId = null;
         await ReplyAsync($"250 2.0.0 Ok: queued as {writer.QueueId}").ConfigureAwait(false);
         return true;
     }
@@ -606,7 +659,7 @@ internal sealed class SmtpSession
         PolicyDecision decision = _policy.CheckRecipient(address, IPAddress.None, null);
         return decision.IsAccepted
             ? await OkAsync(250, "2.0.0", $"<{address}>").ConfigureAwait(false)
-            : await ErrorAsync(decision.Code, decision.EnhancedCode, decision.Text).ConfigureAwait(false);
+            : await RejectAsync(decision.Code, decision.EnhancedCode, decision.Text, null, address).ConfigureAwait(false);
     }
 
     private async Task<bool> StartTlsAsync(string argument)
@@ -629,6 +682,7 @@ internal sealed class SmtpSession
         await ReplyAsync("220 2.0.0 Ready to start TLS").ConfigureAwait(false);
         if (!await HandshakeAsync().ConfigureAwait(false))
         {
+            _commandFailed = true;
             return false;
         }
 
@@ -637,6 +691,7 @@ internal sealed class SmtpSession
         _helo = null;
         _esmtp = false;
         _authUser = null;
+        _authMethod = null;
         return true;
     }
 
@@ -655,7 +710,7 @@ internal sealed class SmtpSession
         }
         catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
         {
-            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {e.Message}");
+            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {e.Message}", loss: SmtpSessionLoss.TlsHandshakeFailed);
             await tls.DisposeAsync().ConfigureAwait(false);
             return false;
         }
@@ -735,11 +790,12 @@ internal sealed class SmtpSession
 
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
         {
-            Notify(SmtpSessionEventKind.AuthenticationFailed, $"SASL {mechanism} authentication failed");
+            Notify(SmtpSessionEventKind.AuthenticationFailed, $"SASL {mechanism} authentication failed", saslMethod: mechanism);
             return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
         }
 
         _authUser = user;
+        _authMethod = mechanism;
         Notify(SmtpSessionEventKind.Authenticated, $"sasl_method={mechanism}, sasl_username={user}");
         return await OkAsync(235, "2.7.0", "Authentication successful").ConfigureAwait(false);
     }
@@ -817,6 +873,8 @@ internal sealed class SmtpSession
     private async Task ResetTransactionAsync()
     {
         _envelope = null;
+        _queueId = null;
+        _chunkedHeaders = null;
         if (_chunked is not null)
         {
             QueuedMessageWriter chunked = _chunked;
@@ -855,8 +913,8 @@ internal sealed class SmtpSession
     }
 
     private SessionEndException Ended(bool shutdown) => shutdown
-        ? new SessionEndException($"421 4.3.2 {_options.HostName} Service shutting down, closing transmission channel")
-        : new SessionEndException($"421 4.4.2 {_options.HostName} Error: timeout exceeded");
+        ? new SessionEndException($"421 4.3.2 {_options.HostName} Service shutting down, closing transmission channel", SmtpSessionLoss.ShuttingDown)
+        : new SessionEndException($"421 4.4.2 {_options.HostName} Error: timeout exceeded", SmtpSessionLoss.Timeout);
 
     private async Task<bool> OkAsync(int code, string enhancedCode, string text)
     {
@@ -864,14 +922,23 @@ internal sealed class SmtpSession
         return true;
     }
 
-    private async Task<bool> ErrorAsync(int code, string enhancedCode, string text)
+    /// <summary>A protocol error: refused and counted, but not a "reject:" line in smtpd's log.</summary>
+    private Task<bool> ErrorAsync(int code, string enhancedCode, string text) =>
+        RefuseAsync(code, enhancedCode, text, policy: false, sender: null, recipient: null);
+
+    /// <summary>A policy decision refused the command: smtpd logs it as "reject:" with the sender and recipient.</summary>
+    private Task<bool> RejectAsync(int code, string enhancedCode, string text, string? sender, string? recipient = null) =>
+        RefuseAsync(code, enhancedCode, text, policy: true, sender, recipient);
+
+    private async Task<bool> RefuseAsync(int code, string enhancedCode, string text, bool policy, string? sender, string? recipient)
     {
         string reply = $"{code} {enhancedCode} {text}";
-        Notify(SmtpSessionEventKind.Rejected, reply, _envelope);
+        _commandFailed = true;
+        Notify(SmtpSessionEventKind.Rejected, reply, _envelope, policy, sender ?? _envelope?.Sender, recipient);
         await ReplyAsync(reply).ConfigureAwait(false);
         if (++_errors >= _options.MaxErrors)
         {
-            throw new SessionEndException($"421 4.7.0 {_options.HostName} Error: too many errors");
+            throw new SessionEndException($"421 4.7.0 {_options.HostName} Error: too many errors", SmtpSessionLoss.TooManyErrors);
         }
 
         return true;
@@ -884,11 +951,39 @@ internal sealed class SmtpSession
         await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
     }
 
-    private void Notify(SmtpSessionEventKind kind, string? text, Envelope? envelope = null)
+    private void Notify(
+        SmtpSessionEventKind kind,
+        string? text,
+        Envelope? envelope = null,
+        bool policy = false,
+        string? sender = null,
+        string? recipient = null,
+        string? messageId = null,
+        string? saslMethod = null,
+        SmtpSessionLoss loss = SmtpSessionLoss.LostConnection,
+        SmtpCommandTally? commands = null)
     {
+        if (_observer is null)
+        {
+            return;
+        }
+
         try
         {
-            _observer?.OnEvent(new SmtpSessionEvent(kind, _client, _helo, text, envelope));
+            _observer.OnEvent(new SmtpSessionEvent(kind, _client, _helo, text, envelope)
+            {
+                Stage = _stage,
+                Protocol = _esmtp ? "ESMTP" : "SMTP",
+                Sender = sender ?? envelope?.Sender,
+                Recipient = recipient,
+                QueueId = _queueId,
+                IsPolicyReject = policy,
+                SaslMethod = saslMethod ?? _authMethod,
+                SaslUsername = _authUser,
+                MessageId = messageId,
+                Loss = loss,
+                Commands = commands,
+            });
         }
         catch (Exception)
         {
@@ -896,5 +991,8 @@ internal sealed class SmtpSession
         }
     }
 
-    private sealed class SessionEndException(string reply) : Exception(reply);
+    private sealed class SessionEndException(string reply, SmtpSessionLoss loss) : Exception(reply)
+    {
+        public SmtpSessionLoss Loss { get; } = loss;
+    }
 }

@@ -26,4 +26,7 @@ public enum SmtpSessionEventKind
 
     /// <summary>The client went away ("disconnect from").</summary>
     Disconnected,
+
+    /// <summary>The first recipient of a transaction was accepted and the message got its queue id ("QUEUEID: client=").</summary>
+    TransactionStarted,
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Tests.TestSupport;
 
@@ -86,58 +84,25 @@ public sealed class MailLogPflogsummTests : IDisposable
             log.Warning("smtpd", "hostname mail.example.net does not resolve to address 192.0.2.25");
         }
 
-        var report = Pflogsumm(path);
+        var report = Pflogsumm.Report(path);
 
-        Assert.Equal(messages.Count, GrandTotal(report, "received"));
-        Assert.Equal(messages.Where(m => m.Fate == Fate.Delivered).Sum(m => m.Recipients.Length), GrandTotal(report, "delivered"));
-        Assert.Equal(messages.Count(m => m.Fate == Fate.Deferred), GrandTotal(report, "deferred"));
+        Assert.Equal(messages.Count, Pflogsumm.GrandTotal(report, "received"));
+        Assert.Equal(messages.Where(m => m.Fate == Fate.Delivered).Sum(m => m.Recipients.Length), Pflogsumm.GrandTotal(report, "delivered"));
+        Assert.Equal(messages.Count(m => m.Fate == Fate.Deferred), Pflogsumm.GrandTotal(report, "deferred"));
         Assert.Matches($@"\({2 * messages.Count(m => m.Fate == Fate.Deferred)}\s+deferrals\)", report);
-        Assert.Equal(messages.Count(m => m.Fate == Fate.Bounced), GrandTotal(report, "bounced"));
-        Assert.Equal(Rejected, GrandTotal(report, "rejected"));
-        Assert.Equal(messages.Sum(m => m.Size), GrandTotal(report, "bytes received"));
+        Assert.Equal(messages.Count(m => m.Fate == Fate.Bounced), Pflogsumm.GrandTotal(report, "bounced"));
+        Assert.Equal(Rejected, Pflogsumm.GrandTotal(report, "rejected"));
+        Assert.Equal(messages.Sum(m => m.Size), Pflogsumm.GrandTotal(report, "bytes received"));
 
-        var sendersSeen = Table(report, "Senders by message count");
+        var sendersSeen = Pflogsumm.Table(report, "Senders by message count");
         var sendersWritten = messages.GroupBy(m => m.Sender).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(sendersWritten.OrderBy(p => p.Key), sendersSeen.OrderBy(p => p.Key));
 
-        var recipientsSeen = Table(report, "Recipients by message count");
+        var recipientsSeen = Pflogsumm.Table(report, "Recipients by message count");
         var recipientsWritten = messages.Where(m => m.Fate == Fate.Delivered).SelectMany(m => m.Recipients).GroupBy(r => r).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(recipientsWritten.OrderBy(p => p.Key), recipientsSeen.OrderBy(p => p.Key));
 
         Assert.Matches(@"User unknown in virtual mailbox table \(total: 7\)", report);
         Assert.Contains("hostname mail.example.net does not resolve", report);
-    }
-
-    private static string Pflogsumm(string path)
-    {
-        using var process = Process.Start(new ProcessStartInfo("/usr/sbin/pflogsumm", ["--syslog-name=mailops", "--problems-first", path])
-        { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"pflogsumm failed: {error}");
-        return output;
-    }
-
-    private static long GrandTotal(string report, string label)
-    {
-        // Sizes are kept under pflogsumm's 512k threshold, so totals print as plain numbers (no k/m units).
-        var match = Regex.Match(report, $@"^\s*(\d+)\s+{Regex.Escape(label)}\b", RegexOptions.Multiline);
-        Assert.True(match.Success, $"no '{label}' in pflogsumm's Grand Totals:\n{report}");
-        return long.Parse(match.Groups[1].Value);
-    }
-
-    private static Dictionary<string, int> Table(string report, string title)
-    {
-        var start = report.IndexOf(title + "\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, $"no '{title}' table:\n{report}");
-        var rows = new Dictionary<string, int>();
-        foreach (var line in report[(start + title.Length + 1)..].Split('\n').Skip(1))
-        {
-            var row = Regex.Match(line, @"^\s+(\d+)\s+(\S+)$");
-            if (!row.Success) break;
-            rows[row.Groups[2].Value] = int.Parse(row.Groups[1].Value);
-        }
-        return rows;
     }
 }
