@@ -319,6 +319,7 @@ public sealed class MailServerTests : IDisposable
         Assert.StartsWith("Delivered-To: alice@example.test\n", await File.ReadAllTextAsync(file));
         Assert.Empty(_site.Queued());
         Assert.Contains($"{id}: removed", _site.Log());
+        Assert.Single(_site.Log().Split('\n'), l => l.Contains($"{id}: to=<alice@example.test>") && l.Contains("status=sent"));
     }
 
     [Fact]
