@@ -154,6 +154,21 @@ public sealed class MailServerTests : IDisposable
             await client.DisconnectAsync(true);
         }
 
+        using (var client = new SmtpClient()) // port 465 style: TLS from the first byte, then the same AUTH
+        {
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+            await client.ConnectAsync("127.0.0.1", _site.SubmissionTlsPort, SecureSocketOptions.SslOnConnect);
+            await client.AuthenticateAsync("alice@example.test", "alice-pw");
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("alice@example.test"));
+            message.To.Add(MailboxAddress.Parse("alice@example.test"));
+            message.Subject = "note to self over implicit TLS";
+            message.Body = new TextPart("plain") { Text = "hi me" };
+            await client.SendAsync(message);
+            await client.DisconnectAsync(true);
+        }
+        await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1, "the note reaches alice");
+
         // Remote delivery is not enabled yet: the relayed message waits in deferred, marked with alice's login and TLS.
         await TestMailSite.WaitUntilAsync(() => _site.Queue.List(QueueState.Deferred).Count == 1, "the relayed message is deferred");
         var envelope = await _site.Queue.ReadEnvelopeAsync(QueueState.Deferred, _site.Queue.List(QueueState.Deferred)[0], CancellationToken.None);
@@ -326,7 +341,7 @@ public sealed class MailServerTests : IDisposable
     public async Task Stop_while_a_client_is_in_DATA_gives_it_250_when_it_finishes_in_time_and_nothing_accepted_is_lost()
     {
         _site.AddUser("alice");
-        var server = await MailServer.StartAsync(_site.Config(), "e2e");
+        await using var server = await MailServer.StartAsync(_site.Config(), "e2e"); // stopped below; disposing again is a no-op
         Task stopping;
         string reply;
         await using (var client = await RawSmtpClient.ConnectAndHelloAsync(_site.MtaPort))
@@ -357,7 +372,7 @@ public sealed class MailServerTests : IDisposable
     public async Task Stop_while_a_client_is_in_DATA_gives_it_421_after_the_grace_and_nothing_half_received_is_kept()
     {
         _site.AddUser("alice");
-        var server = await MailServer.StartAsync(_site.Config(), "e2e");
+        await using var server = await MailServer.StartAsync(_site.Config(), "e2e"); // stopped below; disposing again is a no-op
         await using var client = await RawSmtpClient.ConnectAndHelloAsync(_site.MtaPort);
         Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<s@remote.test>"));
         Assert.StartsWith("250", await client.CommandAsync("RCPT TO:<alice@example.test>"));
