@@ -81,7 +81,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         queue.RemoveLeftovers();
         CreatePrivateDirectory(config.MailPath);
         var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname });
-        var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile);
+        var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
         var log = new MailLog(config.LogPath, config.Hostname);
         var delivery = new LocalDeliveryAgent(queue, recipients, store, log);
         var server = new MailServer(name, config, log, delivery, certificate, queue);

@@ -23,6 +23,12 @@ public sealed class LocalRecipientDirectory : ILocalRecipients
         _aliases = aliases;
     }
 
+    /// <summary>
+    /// The mailbox that gets mail for addresses in a local domain that are neither an alias nor a mailbox (the server's
+    /// catchAll setting); null leaves them unknown, to be refused with 550 5.1.1.
+    /// </summary>
+    public string? CatchAll { get; init; }
+
     /// <inheritdoc />
     public bool IsLocalDomain(string domain)
     {
@@ -35,7 +41,8 @@ public sealed class LocalRecipientDirectory : ILocalRecipients
     /// Resolves <paramref name="address"/>: aliases first (virtual(5) order, recursively, extensions propagated), then
     /// mailboxes (user+ext@domain is the mailbox user@domain). A "@domain" alias catches only addresses that are
     /// neither an alias nor a mailbox. Alias results in a local domain are returned even if they have no mailbox, as
-    /// Postfix does (delivery bounces them). Null when the address is unknown or not in a local domain.
+    /// Postfix does (delivery bounces them). An otherwise unknown address in a local domain goes to <see cref="CatchAll"/>.
+    /// Null when the address is unknown (and there is no catch-all) or not in a local domain.
     /// </summary>
     /// <exception cref="AliasExpansionException">The aliases loop or expand too far (answer 451 4.6.0).</exception>
     public IReadOnlyList<string>? Resolve(string address)
@@ -45,7 +52,7 @@ public sealed class LocalRecipientDirectory : ILocalRecipients
         if (at <= 0 || !IsLocalDomain(address[(at + 1)..]))
             return null;
         if (_aliases.Map(address, IsMailbox) is null)
-            return IsMailbox(address) ? [address] : null;
+            return IsMailbox(address) ? [address] : CatchAll is null ? null : [CatchAll];
         return _aliases.Expand(address, IsMailbox);
     }
 

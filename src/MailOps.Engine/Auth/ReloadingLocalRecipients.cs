@@ -11,13 +11,15 @@ public sealed class ReloadingLocalRecipients : ILocalRecipients
     private readonly IReadOnlyList<string> _domains;
     private readonly string _usersFile;
     private readonly string _aliasesFile;
+    private readonly string? _catchAll;
     private readonly object _gate = new();
     private (DateTime Users, DateTime Aliases) _stamp;
     private LocalRecipientDirectory _current;
 
-    /// <summary>Reads the files now; a missing file is an empty one.</summary>
-    public ReloadingLocalRecipients(IEnumerable<string> localDomains, string usersFile, string aliasesFile)
+    /// <summary>Reads the files now; a missing file is an empty one. <paramref name="catchAll"/> gets mail for unknown local addresses.</summary>
+    public ReloadingLocalRecipients(IEnumerable<string> localDomains, string usersFile, string aliasesFile, string? catchAll = null)
     {
+        _catchAll = catchAll;
         _domains = [.. localDomains];
         _usersFile = usersFile;
         _aliasesFile = aliasesFile;
@@ -46,7 +48,7 @@ public sealed class ReloadingLocalRecipients : ILocalRecipients
     }
 
     private LocalRecipientDirectory Read() =>
-        new(_domains, PasswdFile.Load(_usersFile), VirtualAliasMap.Load(_aliasesFile));
+        new(_domains, PasswdFile.Load(_usersFile), VirtualAliasMap.Load(_aliasesFile)) { CatchAll = _catchAll };
 
     private (DateTime, DateTime) Stamp() => (File.GetLastWriteTimeUtc(_usersFile), File.GetLastWriteTimeUtc(_aliasesFile));
 }

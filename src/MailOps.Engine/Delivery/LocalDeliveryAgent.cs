@@ -175,6 +175,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
             && await FindDeliveredCopyAsync(folder, envelope.QueueId, recipient.Address, cancellationToken).ConfigureAwait(false))
         {
             await SetStatusAsync(envelope, recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir (found after restart)", cancellationToken).ConfigureAwait(false);
+            // The crash came before the log line: write it now, so the log still has one status=sent per copy.
+            LogDelivery(envelope, recipient, "local", started, "2.0.0", MailDeliveryStatus.Sent, "delivered to maildir, found after restart");
             return;
         }
         recipient.DeliveringSince = started;

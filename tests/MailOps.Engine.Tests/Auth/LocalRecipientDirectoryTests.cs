@@ -39,6 +39,16 @@ public sealed class LocalRecipientDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void The_configured_catch_all_mailbox_takes_unknown_local_addresses_only()
+    {
+        var recipients = new LocalRecipientDirectory(["example.com"], PasswdFile.Load(Path.Combine(_directory, "users")), VirtualAliasMap.FromText("team@example.com alice@example.com"))
+        { CatchAll = "postmaster@example.com" };
+        Assert.Equal(["postmaster@example.com"], recipients.Resolve("nobody@example.com"));
+        Assert.Equal(["alice@example.com"], recipients.Resolve("team@example.com"));
+        Assert.Null(recipients.Resolve("nobody@example.net"));
+    }
+
+    [Fact]
     public void A_catch_all_takes_unknown_addresses_but_not_mailboxes_or_aliases()
     {
         var recipients = Directory_("""

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using MailOps.Engine.Auth;
+using MailOps.Engine.Configuration;
+using MailOps.Engine.Queue;
+using MailOps.Engine.Tests.TestSupport;
+
+namespace MailOps.Engine.Tests.Server;
+
+/// <summary>
+/// One test's mail site: a temporary data directory with users and aliases for <see cref="Domain"/>, and the embedded
+/// default configuration moved onto free 127.0.0.1 ports. Removed on dispose.
+/// </summary>
+public sealed class TestMailSite : IDisposable
+{
+    /// <summary>The local domain.</summary>
+    public const string Domain = "example.test";
+    /// <summary>The greeting name.</summary>
+    public const string Hostname = "mx.example.test";
+
+    /// <summary>Creates the directory (0755, so that Dovecot's mail account can pass through it) and picks the ports.</summary>
+    public TestMailSite()
+    {
+        DataPath = DovecotServer.NewWorkDirectory("mailops-server");
+        MtaPort = FreePort();
+        SubmissionPort = FreePort();
+        SubmissionTlsPort = FreePort();
+    }
+
+    /// <summary>Where queue, mail, log and TLS files live.</summary>
+    public string DataPath { get; }
+    /// <summary>The MTA (port 25 style) listener's port.</summary>
+    public int MtaPort { get; }
+    /// <summary>The submission (STARTTLS + AUTH) listener's port.</summary>
+    public int SubmissionPort { get; }
+    /// <summary>The implicit TLS submission listener's port.</summary>
+    public int SubmissionTlsPort { get; }
+
+    /// <summary>
+    /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
+    /// site's ports; <paramref name="myNetworks"/> replaces mynetworks when given.
+    /// </summary>
+    public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null)
+    {
+        var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
+        return new MailServerConfig
+        {
+            Hostname = d.Hostname,
+            Domains = [Domain],
+            Listeners =
+            [
+                new(MailListenerKind.Mta, new IPEndPoint(IPAddress.Loopback, MtaPort)),
+                new(MailListenerKind.Submission, new IPEndPoint(IPAddress.Loopback, SubmissionPort)),
+                new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, SubmissionTlsPort)),
+            ],
+            Tls = d.Tls,
+            MyNetworks = myNetworks ?? d.MyNetworks,
+            Limits = d.Limits,
+            UsersFile = d.UsersFile,
+            AliasesFile = d.AliasesFile,
+            CatchAll = catchAll,
+            DataPath = d.DataPath,
+            LogPath = d.LogPath,
+        };
+    }
+
+    /// <summary>Adds <c>local@example.test</c> with <paramref name="password"/> to the users file (few rounds: tests log in often).</summary>
+    public void AddUser(string local, string password = "secret")
+    {
+        var users = PasswdFile.Load(Path.Combine(DataPath, "users.passwd"));
+        users.Add(new MailUser { Address = $"{local}@{Domain}", PasswordHash = PasswordScheme.Hash(password, rounds: 1000) });
+        users.Save();
+    }
+
+    /// <summary>Writes the virtual(5) aliases file.</summary>
+    public void WriteAliases(string text) => File.WriteAllText(Path.Combine(DataPath, "virtual"), text);
+
+    /// <summary>The directory holding a user's new mail.</summary>
+    public string NewMailOf(string local) => Path.Combine(DataPath, "mail", Domain, local, "Maildir", "new");
+
+    /// <summary>The user's messages in new/ and cur/.</summary>
+    public string[] MessagesOf(string local)
+    {
+        var maildir = Path.Combine(DataPath, "mail", Domain, local, "Maildir");
+        return new[] { "new", "cur" }.Select(d => Path.Combine(maildir, d)).Where(Directory.Exists)
+            .SelectMany(Directory.GetFiles).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The queue on disk.</summary>
+    public MailQueue Queue => new(Path.Combine(DataPath, "queue"));
+
+    /// <summary>Queue IDs in any state.</summary>
+    public string[] Queued()
+    {
+        var queue = Queue;
+        return Enum.GetValues<QueueState>().SelectMany(queue.List).ToArray();
+    }
+
+    /// <summary>The mail log so far.</summary>
+    public string Log()
+    {
+        var path = Path.Combine(DataPath, "logs", "mail.log");
+        if (!File.Exists(path)) return "";
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, failing with <paramref name="what"/> after <paramref name="seconds"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 20)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out after {seconds} s waiting until {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>True when something accepts TCP connections on 127.0.0.1:<paramref name="port"/>.</summary>
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    /// <summary>A port free on 127.0.0.1 right now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Gives the mail directory to Dovecot's mail account, as the server's own MaildirOptions.Owner would.</summary>
+    public async Task GiveMailToDovecotAsync()
+    {
+        var owner = DovecotServer.MailOwner;
+        var (exit, output) = await Smtp.ExternalProgram.RunAsync("chown", "-R", $"{owner.Uid}:{owner.Gid}", Path.Combine(DataPath, "mail"));
+        Assert.True(exit == 0, output);
+    }
+
+    /// <summary>Removes the data directory.</summary>
+    public void Dispose()
+    {
+        try { Directory.Delete(DataPath, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
