@@ -12,18 +12,28 @@
                run the xunit projects and the Pester tests of the built module in a fresh pwsh, inside a network
                namespace with only loopback when possible; ends with `tests: N passed, N failed, N skipped`.
       Package  a versioned module folder out/MailOps/<version> that works from $env:PSModulePath.
+      Bench    build, then the end-to-end SMTP benchmark tests/bench/Invoke-SmtpBenchmark.ps1: Postfix's smtp-source
+               drives MailOps, a private Postfix delivering into Maildir, and smtp-sink (the ceiling) on 127.0.0.1,
+               1 KiB and 64 KiB messages at 1, 10 and 50 sessions; prints msg/s, ratios and peak memory and writes
+               JSON and markdown under tests/results/bench. Needs root (installs postfix when missing). Not part of
+               Test. -BenchParameters passes parameters to the script (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh -Command './build.ps1 Bench -BenchParameters @{ Count = 500, 100; Sessions = 1, 10 }'
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Run', 'Test', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Run', 'Test', 'Package', 'Bench', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Bench only: parameters for tests/bench/Invoke-SmtpBenchmark.ps1 (Count, SizeKiB, Sessions, Server, ...).
+    [hashtable] $BenchParameters = @{}
 )
 
 $ErrorActionPreference = 'Stop'
@@ -158,6 +168,22 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+function Invoke-Bench {
+    # Postfix brings smtp-source and smtp-sink; install it the way the tests do when it is missing.
+    if (-not (Test-Path /usr/sbin/smtp-source) -and (id -u) -eq '0') {
+        Write-Host 'Installing Debian package: postfix'
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
+        'postfix postfix/mailname string mailops.test' | debconf-set-selections
+        Invoke-Native apt-get update -qq
+        Invoke-Native apt-get install -y -qq --no-install-recommends postfix
+    }
+    Invoke-Build
+    # In this process, so that the server processes it starts run on the same pwsh; it stops everything it starts.
+    & (Join-Path $Root 'tests/bench/Invoke-SmtpBenchmark.ps1') @BenchParameters
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark had failed cells (exit code $LASTEXITCODE)." }
+}
+
 function Invoke-Package {
     Invoke-Build
     $target = Join-Path $Out "MailOps/$Version"
@@ -187,6 +213,7 @@ foreach ($t in $Task) {
         }
         'Test' { Invoke-Test }
         'Package' { Invoke-Package }
+        'Bench' { Invoke-Bench }
         'Clean' { Invoke-Clean }
     }
 }
