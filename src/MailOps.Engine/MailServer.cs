@@ -80,7 +80,10 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var queue = new MailQueue(config.QueuePath);
         queue.RemoveLeftovers();
         CreatePrivateDirectory(config.MailPath);
-        var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname });
+        MaildirOwner? owner = config.MailOwner is { } o ? new MaildirOwner(o.Uid, o.Gid) : null;
+        // The mail root stays 0700 but belongs to the mail owner, so that Dovecot (running as that account) can reach the Maildirs.
+        if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner);
+        var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
         var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
         var log = new MailLog(config.LogPath, config.Hostname);
         var delivery = new LocalDeliveryAgent(queue, recipients, store, log);

@@ -56,6 +56,9 @@ public sealed class MailServerConfig
     /// <summary>The mailbox that gets mail for unknown recipients in local domains, or null to reject them with 550 5.1.1.</summary>
     public string? CatchAll { get; init; }
 
+    /// <summary>The account that owns the users' Maildirs; null keeps the server's own account (see <see cref="MailOwner"/>).</summary>
+    public MailOwner? MailOwner { get; init; }
+
     /// <summary>Where the queue, the mailboxes and the logs live.</summary>
     public required string DataPath { get; init; }
 

@@ -16,7 +16,7 @@ public static class MailServerConfigFile
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     private static readonly string[] RootSettings =
-        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "dataPath", "logPath"];
+        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath"];
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
@@ -104,6 +104,9 @@ public static class MailServerConfigFile
               "aliasesFile": {{J(d.AliasesFile)}},
               // Mailbox for mail to unknown users in local domains; null rejects them with 550 5.1.1.
               "catchAll": null,
+              // Account that owns the Maildirs ("mail" or "uid:gid", Dovecot's mail_uid/mail_gid); null keeps the server's own.
+              // Set it when the server runs as root and Dovecot serves the same Maildirs: Dovecot will not read mail as root.
+              "mailOwner": null,
               // Queue, mailboxes and logs live here.
               "dataPath": {{J(d.DataPath)}},
               // The mail log, in Postfix's format (pflogsumm reads it with --syslog-name=mailops).
@@ -172,6 +175,11 @@ public static class MailServerConfigFile
                     Error("catchAll", $"'{catchAll}' is not in a local domain ({string.Join(", ", domains)}); the catch-all must be a local mailbox.");
             }
 
+            MailOwner? mailOwner = null;
+            var ownerText = String(root, "mailOwner");
+            if (ownerText is not null && !MailOwner.TryResolve(ownerText, out mailOwner, out var ownerError))
+                Error("mailOwner", ownerError);
+
             var usersFile = PathSetting(root, "usersFile", mustHaveDirectory: true, dataPath) ?? Path.Combine(dataPath, "users.passwd");
             var aliasesFile = PathSetting(root, "aliasesFile", mustHaveDirectory: true, dataPath) ?? Path.Combine(dataPath, "virtual");
             var logPath = PathSetting(root, "logPath", mustHaveDirectory: false) ?? Path.Combine(dataPath, "logs", "mail.log");
@@ -191,6 +199,7 @@ public static class MailServerConfigFile
                 UsersFile = usersFile,
                 AliasesFile = aliasesFile,
                 CatchAll = catchAll,
+                MailOwner = mailOwner,
                 DataPath = dataPath,
                 LogPath = logPath,
             };

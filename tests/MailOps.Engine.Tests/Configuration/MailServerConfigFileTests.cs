@@ -106,6 +106,19 @@ public sealed class MailServerConfigFileTests : IDisposable
     }
 
     [Fact]
+    public void The_mail_owner_is_an_account_from_etc_passwd_or_uid_gid_and_an_unknown_account_is_refused()
+    {
+        var mailLine = File.ReadLines("/etc/passwd").First(l => l.StartsWith("mail:", StringComparison.Ordinal)).Split(':');
+        var byName = MailServerConfigFile.Load(Write("owner.jsonc", "{ \"domains\": [\"example.test\"], \"listeners\": [ { \"kind\": \"Mta\", \"address\": \"127.0.0.1:2525\" } ], \"mailOwner\": \"mail\" }"));
+        Assert.Equal(uint.Parse(mailLine[2]), byName.MailOwner!.Uid);
+        Assert.Equal(uint.Parse(mailLine[3]), byName.MailOwner.Gid);
+        var byNumber = MailServerConfigFile.Load(Write("owner2.jsonc", "{ \"domains\": [\"example.test\"], \"listeners\": [ { \"kind\": \"Mta\", \"address\": \"127.0.0.1:2525\" } ], \"mailOwner\": \"5000:5001\" }"));
+        Assert.Equal(new MailOwner("5000:5001", 5000, 5001), byNumber.MailOwner);
+        var error = Refused("{ \"domains\": [\"example.test\"], \"listeners\": [ { \"kind\": \"Mta\", \"address\": \"127.0.0.1:2525\" } ], \"mailOwner\": \"nosuchaccount\" }");
+        Assert.Contains("no account 'nosuchaccount'", Assert.Single(error.Errors, e => e.Setting == "mailOwner").Reason);
+    }
+
+    [Fact]
     public void A_self_signed_certificate_names_the_host_and_loopback_and_its_key_is_created_private()
     {
         var cert = Path.Combine(_dir, "tls", "cert.pem");

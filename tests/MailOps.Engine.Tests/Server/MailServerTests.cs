@@ -41,7 +41,10 @@ public sealed class MailServerTests : IDisposable
         await File.WriteAllTextAsync(dataFile, sent.Replace("\r\n", "\n"));
 
         string queueId;
-        await using (var server = await MailServer.StartAsync(_site.Config(), "e2e"))
+        // The server writes the Maildir as Dovecot's mail account (mailOwner), as a root-run server must for Dovecot to read it.
+        var owner = DovecotServer.MailOwner;
+        var mailOwner = new MailOwner("mail", owner.Uid, owner.Gid);
+        await using (var server = await MailServer.StartAsync(_site.Config(mailOwner: mailOwner), "e2e"))
         {
             var (exit, output) = await Smtp.ExternalProgram.RunAsync("swaks", "--server", $"127.0.0.1:{_site.MtaPort}",
                 "--from", "bob@remote.test", "--to", "alice@example.test", "--helo", "remote.test", "--data", "@" + dataFile);
@@ -56,7 +59,7 @@ public sealed class MailServerTests : IDisposable
         Assert.Equal(_site.NewMailOf("alice"), Path.GetDirectoryName(file));
         long w = long.Parse(Regex.Match(Path.GetFileName(file), @",W=(\d+)").Groups[1].Value);
 
-        await _site.GiveMailToDovecotAsync();
+        Assert.Equal(owner.Uid, StatUid(file));
         var maildir = Path.GetDirectoryName(Path.GetDirectoryName(file))!;
         using var dovecot = DovecotServer.Start([new DovecotUser("alice@example.test", "alice-pw", "maildir:" + maildir)]);
         using var imap = new ImapClient();
@@ -483,5 +486,13 @@ public sealed class MailServerTests : IDisposable
     {
         string? line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(line?.StartsWith("ready ") == true, $"the server process said '{line}': {(server.HasExited ? await server.StandardError.ReadToEndAsync() : "")}");
+    }
+
+    // The owner of a file as the kernel reports it: `stat -c %u`.
+    private static uint StatUid(string path)
+    {
+        var (exit, output) = Smtp.ExternalProgram.RunAsync("stat", "-c", "%u", path).GetAwaiter().GetResult();
+        Assert.True(exit == 0, output);
+        return uint.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -41,7 +41,7 @@ public sealed class TestMailSite : IDisposable
     /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
     /// site's ports; <paramref name="myNetworks"/> replaces mynetworks when given.
     /// </summary>
-    public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null)
+    public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         return new MailServerConfig
@@ -60,6 +60,7 @@ public sealed class TestMailSite : IDisposable
             UsersFile = d.UsersFile,
             AliasesFile = d.AliasesFile,
             CatchAll = catchAll,
+            MailOwner = mailOwner,
             DataPath = d.DataPath,
             LogPath = d.LogPath,
         };
@@ -135,14 +136,6 @@ public sealed class TestMailSite : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Gives the mail directory to Dovecot's mail account, as the server's own MaildirOptions.Owner would.</summary>
-    public async Task GiveMailToDovecotAsync()
-    {
-        var owner = DovecotServer.MailOwner;
-        var (exit, output) = await Smtp.ExternalProgram.RunAsync("chown", "-R", $"{owner.Uid}:{owner.Gid}", Path.Combine(DataPath, "mail"));
-        Assert.True(exit == 0, output);
     }
 
     /// <summary>Removes the data directory.</summary>
