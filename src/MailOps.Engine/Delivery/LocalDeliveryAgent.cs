@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
@@ -8,7 +9,9 @@ namespace MailOps.Engine.Delivery;
 
 /// <summary>
 /// Takes messages from the queue and delivers them to local mailboxes: Postfix's qmgr (incoming to active), cleanup's
-/// virtual alias expansion, and the virtual delivery agent, in one small loop. Every recipient is delivered once: the
+/// virtual alias expansion, and the virtual delivery agents. One dispatcher hands whole messages to up to
+/// <see cref="Concurrency"/> workers at once (Postfix runs parallel delivery agents the same way); never two workers on
+/// one message, and copies to one mailbox queue behind its dovecot-uidlist lock. Every recipient is delivered once: the
 /// envelope records each step durably, and after a crash a copy already in the mailbox is recognised, not repeated.
 /// </summary>
 public sealed class LocalDeliveryAgent : IAsyncDisposable
@@ -21,6 +24,10 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     private readonly IMailStore _store;
     private readonly MailLog? _log;
     private readonly SemaphoreSlim _wake = new(0);
+    // The queue IDs a worker holds, so that no message is taken twice.
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _workers = new();
+    private SemaphoreSlim? _slots;
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private long _delivered;
@@ -46,6 +53,17 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>How often the queue is scanned when nobody signals new mail.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many messages are delivered at once (Postfix's default_process_limit for its delivery agents). Delivery
+    /// mostly waits for fsync, so more workers than cores pay: their fsyncs share the file system's journal commits.
+    /// </summary>
+    public int Concurrency { get; init; } = DefaultConcurrency;
+
+    /// <summary>The default <see cref="Concurrency"/>: twice the cores, at least 8.</summary>
+    public static int DefaultConcurrency => Math.Max(8, 2 * Environment.ProcessorCount);
+
+    private SemaphoreSlim Slots => LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(Math.Max(1, Concurrency)));
+
     /// <summary>Starts the delivery loop; it first finishes what a previous run left in the active queue.</summary>
     public void Start()
     {
@@ -57,13 +75,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>Wakes the loop: a message was just queued.</summary>
     public void Signal() => _wake.Release();
 
-    /// <summary>Stops after the message in hand; what is left stays in the queue for the next start.</summary>
+    /// <summary>Stops after the messages in hand; what is left stays in the queue for the next start.</summary>
     public async Task StopAsync()
     {
         if (_loop is null) return;
         _stop!.Cancel();
         try { await _loop.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
+        await Task.WhenAll(_workers.Keys).ConfigureAwait(false);
         _loop = null;
     }
 
@@ -73,19 +92,23 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _stop?.Dispose();
         _wake.Dispose();
+        _slots?.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        // Active is looked at first (what a previous run left) and then whenever no signal came for a while (what a
+        // failed attempt left); incoming at every signal.
+        var scanActive = true;
         while (!cancellationToken.IsCancellationRequested)
         {
-            try { await DeliverQueuedAsync(cancellationToken).ConfigureAwait(false); }
+            try { await DispatchAsync(scanActive, cancellationToken).ConfigureAwait(false); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _log?.Warning("qmgr", $"delivery pass failed: {e.Message}");
+                _log?.Warning("qmgr", $"queue scan failed: {e.Message}");
             }
-            try { await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
+            try { scanActive = !await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -93,17 +116,67 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>One pass: every message in active (left by a crash) and incoming is delivered as far as it can be.</summary>
     public async Task DeliverQueuedAsync(CancellationToken cancellationToken)
     {
-        foreach (var id in _queue.List(QueueState.Active))
-            await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
-        foreach (var id in _queue.List(QueueState.Incoming))
+        var started = await DispatchAsync(scanActive: true, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(started).ConfigureAwait(false);
+    }
+
+    // Hands every message not yet held by a worker to one, waiting for a free worker as needed; returns the workers started.
+    private async Task<List<Task>> DispatchAsync(bool scanActive, CancellationToken cancellationToken)
+    {
+        var found = new List<(string Id, QueueState State)>();
+        if (scanActive) found.AddRange(_queue.List(QueueState.Active).Select(id => (id, QueueState.Active)));
+        found.AddRange(_queue.List(QueueState.Incoming).Select(id => (id, QueueState.Incoming)));
+        var started = new List<Task>();
+        foreach (var (id, state) in found)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var envelope = await _queue.ReadEnvelopeAsync(QueueState.Incoming, id, cancellationToken).ConfigureAwait(false);
-            ExpandAliases(envelope);
-            await _queue.WriteEnvelopeAsync(QueueState.Incoming, envelope, cancellationToken).ConfigureAwait(false);
-            _queue.Move(id, QueueState.Incoming, QueueState.Active);
-            _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
+            if (!_inFlight.TryAdd(id, 0)) continue;
+            try
+            {
+                await Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                _inFlight.TryRemove(id, out _);
+                throw;
+            }
+            var worker = Task.Run(() => WorkAsync(id, state, cancellationToken), CancellationToken.None);
+            _workers.TryAdd(worker, 0);
+            _ = worker.ContinueWith(t => _workers.TryRemove(t, out _), TaskScheduler.Default);
+            started.Add(worker);
+        }
+        return started;
+    }
+
+    private async Task WorkAsync(string id, QueueState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (state == QueueState.Incoming)
+            {
+                var envelope = await _queue.ReadEnvelopeAsync(QueueState.Incoming, id, cancellationToken).ConfigureAwait(false);
+                ExpandAliases(envelope);
+                await _queue.WriteEnvelopeAsync(QueueState.Incoming, envelope, cancellationToken).ConfigureAwait(false);
+                _queue.Move(id, QueueState.Incoming, QueueState.Active);
+                _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
+            }
             await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the message stays where it is for the next start.
+        }
+        catch (FileNotFoundException) when (state == QueueState.Active)
+        {
+            // Listed in active just before the worker that held it finished and removed it.
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            _log?.Warning("qmgr", $"{id}: delivery failed: {e.Message}");
+        }
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+            Slots.Release();
         }
     }
 
