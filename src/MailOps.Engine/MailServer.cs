@@ -86,7 +86,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
         var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
         var log = new MailLog(config.LogPath, config.Hostname);
-        var delivery = new LocalDeliveryAgent(queue, recipients, store, log);
+        var delivery = new LocalDeliveryAgent(queue, recipients, store, log) { Concurrency = config.Limits.DeliveryConcurrency };
         var server = new MailServer(name, config, log, delivery, certificate, queue);
         try
         {

@@ -15,6 +15,8 @@ public sealed record MailLimitsConfig
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(300);
     /// <summary>Time to wait for each block of message data (RFC 5321 4.5.3.2.5 suggests 3 minutes between blocks).</summary>
     public TimeSpan DataTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary>Messages delivered at once; Postfix's default_process_limit for its delivery agents. Default: twice the cores, at least 8.</summary>
+    public int DeliveryConcurrency { get; init; } = Delivery.LocalDeliveryAgent.DefaultConcurrency;
     /// <summary>Errors after which a session is closed; Postfix's smtpd_hard_error_limit, 20.</summary>
     public int ErrorLimit { get; init; } = 20;
 }

@@ -20,7 +20,7 @@ public static class MailServerConfigFile
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
-        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit"];
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -93,6 +93,8 @@ public static class MailServerConfigFile
                 "dataTimeout": {{(int)l.DataTimeout.TotalSeconds}},
                 // Errors after which a session is closed (Postfix's smtpd_hard_error_limit).
                 "errorLimit": {{l.ErrorLimit}},
+                // Messages delivered to mailboxes at once (Postfix's default_process_limit for its delivery agents).
+                "deliveryConcurrency": {{l.DeliveryConcurrency}},
               },
               // Allow AUTH without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
               "allowPlaintextAuthOnLoopback": false,
@@ -332,6 +334,7 @@ public static class MailServerConfigFile
                 CommandTimeout = TimeSpan.FromSeconds(Number("commandTimeout", (long)d.CommandTimeout.TotalSeconds, 1, 3600, "seconds")),
                 DataTimeout = TimeSpan.FromSeconds(Number("dataTimeout", (long)d.DataTimeout.TotalSeconds, 1, 3600, "seconds")),
                 ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),
+                DeliveryConcurrency = (int)Number("deliveryConcurrency", d.DeliveryConcurrency, 1, 1000, "messages"),
             };
         }
 

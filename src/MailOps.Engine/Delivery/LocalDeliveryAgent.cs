@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
@@ -8,8 +9,11 @@ namespace MailOps.Engine.Delivery;
 
 /// <summary>
 /// Takes messages from the queue and delivers them to local mailboxes: Postfix's qmgr (incoming to active), cleanup's
-/// virtual alias expansion, and the virtual delivery agent, in one small loop. Every recipient is delivered once: the
-/// envelope records each step durably, and after a crash a copy already in the mailbox is recognised, not repeated.
+/// virtual alias expansion, and the virtual delivery agents. One dispatcher hands whole messages to up to
+/// <see cref="Concurrency"/> workers at once (Postfix runs parallel delivery agents the same way); never two workers on
+/// one message, and copies to one mailbox queue behind its dovecot-uidlist lock. Every recipient is delivered once: a
+/// message found in active that this run did not move there is "maybe delivered", and a copy already in the mailbox is
+/// recognised, not repeated; the envelope is rewritten only when the message stays queued.
 /// </summary>
 public sealed class LocalDeliveryAgent : IAsyncDisposable
 {
@@ -21,6 +25,10 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     private readonly IMailStore _store;
     private readonly MailLog? _log;
     private readonly SemaphoreSlim _wake = new(0);
+    // The queue IDs a worker holds, so that no message is taken twice.
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _workers = new();
+    private SemaphoreSlim? _slots;
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private long _delivered;
@@ -46,6 +54,17 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>How often the queue is scanned when nobody signals new mail.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many messages are delivered at once (Postfix's default_process_limit for its delivery agents). Delivery
+    /// mostly waits for fsync, so more workers than cores pay: their fsyncs share the file system's journal commits.
+    /// </summary>
+    public int Concurrency { get; init; } = DefaultConcurrency;
+
+    /// <summary>The default <see cref="Concurrency"/>: twice the cores, at least 8.</summary>
+    public static int DefaultConcurrency => Math.Max(8, 2 * Environment.ProcessorCount);
+
+    private SemaphoreSlim Slots => LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(Math.Max(1, Concurrency)));
+
     /// <summary>Starts the delivery loop; it first finishes what a previous run left in the active queue.</summary>
     public void Start()
     {
@@ -57,13 +76,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>Wakes the loop: a message was just queued.</summary>
     public void Signal() => _wake.Release();
 
-    /// <summary>Stops after the message in hand; what is left stays in the queue for the next start.</summary>
+    /// <summary>Stops after the messages in hand; what is left stays in the queue for the next start.</summary>
     public async Task StopAsync()
     {
         if (_loop is null) return;
         _stop!.Cancel();
         try { await _loop.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
+        await Task.WhenAll(_workers.Keys).ConfigureAwait(false);
         _loop = null;
     }
 
@@ -73,19 +93,23 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _stop?.Dispose();
         _wake.Dispose();
+        _slots?.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        // Active is looked at first (what a previous run left) and then whenever no signal came for a while (what a
+        // failed attempt left); incoming at every signal.
+        var scanActive = true;
         while (!cancellationToken.IsCancellationRequested)
         {
-            try { await DeliverQueuedAsync(cancellationToken).ConfigureAwait(false); }
+            try { await DispatchAsync(scanActive, cancellationToken).ConfigureAwait(false); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _log?.Warning("qmgr", $"delivery pass failed: {e.Message}");
+                _log?.Warning("qmgr", $"queue scan failed: {e.Message}");
             }
-            try { await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
+            try { scanActive = !await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -93,18 +117,126 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     /// <summary>One pass: every message in active (left by a crash) and incoming is delivered as far as it can be.</summary>
     public async Task DeliverQueuedAsync(CancellationToken cancellationToken)
     {
-        foreach (var id in _queue.List(QueueState.Active))
-            await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
-        foreach (var id in _queue.List(QueueState.Incoming))
+        var started = await DispatchAsync(scanActive: true, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(started).ConfigureAwait(false);
+    }
+
+    // Hands every message not yet held by a worker to one, waiting for a free worker as needed; returns the workers
+    // started. Messages from incoming are moved to active in batches of as many as there are free workers.
+    private async Task<List<Task>> DispatchAsync(bool scanActive, CancellationToken cancellationToken)
+    {
+        var found = new List<(string Id, QueueState State)>();
+        if (scanActive) found.AddRange(_queue.List(QueueState.Active).Select(id => (id, QueueState.Active)));
+        found.AddRange(_queue.List(QueueState.Incoming).Select(id => (id, QueueState.Incoming)));
+        var started = new List<Task>();
+        var batch = new List<(string Id, QueueState State)>();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var envelope = await _queue.ReadEnvelopeAsync(QueueState.Incoming, id, cancellationToken).ConfigureAwait(false);
-            ExpandAliases(envelope);
-            await _queue.WriteEnvelopeAsync(QueueState.Incoming, envelope, cancellationToken).ConfigureAwait(false);
-            _queue.Move(id, QueueState.Incoming, QueueState.Active);
-            _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
-            await DeliverAsync(id, cancellationToken).ConfigureAwait(false);
+            foreach (var item in found)
+            {
+                if (!_inFlight.TryAdd(item.Id, 0)) continue;
+                if (!Slots.Wait(0))
+                {
+                    Launch(batch, started, cancellationToken);
+                    try
+                    {
+                        await Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        _inFlight.TryRemove(item.Id, out _);
+                        throw;
+                    }
+                }
+                batch.Add(item);
+            }
         }
+        finally
+        {
+            Launch(batch, started, cancellationToken);
+        }
+        return started;
+    }
+
+    // Starts a worker for each message of the batch (each holds a slot and its in-flight mark).
+    private void Launch(List<(string Id, QueueState State)> batch, List<Task> started, CancellationToken cancellationToken)
+    {
+        var ready = new List<(string Id, bool Recovering)>(batch.Count);
+        foreach (var (id, state) in batch)
+        {
+            if (state == QueueState.Active)
+            {
+                ready.Add((id, true));
+                continue;
+            }
+            try
+            {
+                _queue.Move(id, QueueState.Incoming, QueueState.Active, sync: false);
+                ready.Add((id, false));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log?.Warning("qmgr", $"{id}: cannot move to the active queue: {e.Message}");
+                Finish(id);
+            }
+        }
+        batch.Clear();
+        // Why this fsync: without it a power loss could put a message back into incoming after a copy was delivered
+        // from active, and incoming is delivered without looking for copies. One fsync of active/ covers the whole
+        // batch (and makes durable the removals of the messages finished since the last one).
+        if (ready.Any(r => !r.Recovering))
+        {
+            try
+            {
+                _queue.Sync(QueueState.Active);
+            }
+            catch (IOException e)
+            {
+                // Not durable: leave the batch in active, where the next scan delivers it with the recovering path.
+                _log?.Warning("qmgr", $"cannot fsync the active queue: {e.Message}");
+                foreach (var (id, _) in ready) Finish(id);
+                return;
+            }
+        }
+        foreach (var (id, recovering) in ready)
+        {
+            var worker = Task.Run(() => WorkAsync(id, recovering, cancellationToken), CancellationToken.None);
+            _workers.TryAdd(worker, 0);
+            _ = worker.ContinueWith(t => _workers.TryRemove(t, out _), TaskScheduler.Default);
+            started.Add(worker);
+        }
+    }
+
+    // A message found in active that no worker of this run moved there was in delivery when a crash or a failed attempt
+    // stopped it: every recipient not yet recorded as Delivered may have its copy already (recovering).
+    private async Task WorkAsync(string id, bool recovering, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverAsync(id, recovering, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the message stays in active; the next start looks for copies before delivering again.
+        }
+        catch (FileNotFoundException) when (recovering)
+        {
+            // Listed in active just before the worker that held it finished and removed it.
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            _log?.Warning("qmgr", $"{id}: delivery failed: {e.Message}");
+        }
+        finally
+        {
+            Finish(id);
+        }
+    }
+
+    private void Finish(string id)
+    {
+        _inFlight.TryRemove(id, out _);
+        Slots.Release();
     }
 
     // Postfix's cleanup rewrites recipients through virtual_alias_maps before the message reaches the queue manager,
@@ -138,49 +270,57 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         envelope.Recipients = final;
     }
 
-    private async Task DeliverAsync(string id, CancellationToken cancellationToken)
+    // During normal running the envelope is not rewritten per recipient: statuses live in memory, and a crash is
+    // covered by the recovering path, which finds the copies already made. The envelope is written only when the
+    // message stays queued (deferred), so that a retry skips the recipients already served.
+    private async Task DeliverAsync(string id, bool recovering, CancellationToken cancellationToken)
     {
         var envelope = await _queue.ReadEnvelopeAsync(QueueState.Active, id, cancellationToken).ConfigureAwait(false);
+        ExpandAliases(envelope);
+        if (!recovering) _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
         foreach (var recipient in envelope.Recipients)
         {
             if (recipient.Status is RecipientStatus.Delivered or RecipientStatus.Bounced) continue;
             cancellationToken.ThrowIfCancellationRequested();
-            await DeliverRecipientAsync(envelope, recipient, cancellationToken).ConfigureAwait(false);
+            await DeliverRecipientAsync(envelope, recipient, recovering, cancellationToken).ConfigureAwait(false);
         }
         var open = envelope.Recipients.Where(r => r.Status is RecipientStatus.Pending or RecipientStatus.Deferred or RecipientStatus.Delivering).ToArray();
         if (open.Length == 0)
         {
-            _queue.Delete(QueueState.Active, id);
+            // No fsync: should a power loss bring the files back, the message is recovered from active and every copy
+            // is found in its mailbox; the next batch's fsync of active/ makes the removal durable.
+            _queue.Delete(QueueState.Active, id, sync: false);
             _log?.Removed(id);
         }
-        else if (open.All(r => r.Status == RecipientStatus.Deferred))
+        else
         {
-            _queue.Move(id, QueueState.Active, QueueState.Deferred);
+            // Why the fsync (inside WriteEnvelopeAsync): a retry from deferred does not look for copies, so the
+            // recipients already delivered must be recorded before the message leaves active.
+            await _queue.WriteEnvelopeAsync(QueueState.Active, envelope, cancellationToken).ConfigureAwait(false);
+            if (open.All(r => r.Status == RecipientStatus.Deferred)) _queue.Move(id, QueueState.Active, QueueState.Deferred);
         }
     }
 
-    private async Task DeliverRecipientAsync(Envelope envelope, EnvelopeRecipient recipient, CancellationToken cancellationToken)
+    private async Task DeliverRecipientAsync(Envelope envelope, EnvelopeRecipient recipient, bool recovering, CancellationToken cancellationToken)
     {
         var started = DateTimeOffset.UtcNow;
         if (!_recipients.IsLocalDomain(DomainOf(recipient.Address)))
         {
             // Remote delivery (MX lookup, SMTP client) is the queue's next stage; until it runs, the recipient waits.
-            await SetStatusAsync(envelope, recipient, RecipientStatus.Deferred, "4.4.1 remote delivery is not enabled on this server", cancellationToken).ConfigureAwait(false);
+            SetStatus(recipient, RecipientStatus.Deferred, "4.4.1 remote delivery is not enabled on this server");
             LogDelivery(envelope, recipient, "none", started, "4.4.1", MailDeliveryStatus.Deferred, "remote delivery is not enabled on this server");
             Interlocked.Increment(ref _deferred);
             return;
         }
         var folder = _store.Open(MailboxOf(recipient.Address)).Inbox;
-        if (recipient.Status == RecipientStatus.Delivering
+        if ((recovering || recipient.Status == RecipientStatus.Delivering)
             && await FindDeliveredCopyAsync(folder, envelope.QueueId, recipient.Address, cancellationToken).ConfigureAwait(false))
         {
-            await SetStatusAsync(envelope, recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir (found after restart)", cancellationToken).ConfigureAwait(false);
+            SetStatus(recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir (found after restart)");
             // The crash came before the log line: write it now, so the log still has one status=sent per copy.
             LogDelivery(envelope, recipient, "local", started, "2.0.0", MailDeliveryStatus.Sent, "delivered to maildir, found after restart");
             return;
         }
-        recipient.DeliveringSince = started;
-        await SetStatusAsync(envelope, recipient, RecipientStatus.Delivering, null, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var content = DeliveredToStream(recipient.Address, _queue.OpenContent(QueueState.Active, envelope.QueueId));
@@ -190,21 +330,20 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         {
             var status = e.IsTransient ? RecipientStatus.Deferred : RecipientStatus.Bounced;
             var dsn = e.IsTransient ? "4.2.0" : "5.2.0";
-            await SetStatusAsync(envelope, recipient, status, $"{dsn} {e.Message}", cancellationToken).ConfigureAwait(false);
+            SetStatus(recipient, status, $"{dsn} {e.Message}");
             LogDelivery(envelope, recipient, "local", started, dsn, e.IsTransient ? MailDeliveryStatus.Deferred : MailDeliveryStatus.Bounced, e.Message);
             Interlocked.Increment(ref e.IsTransient ? ref _deferred : ref _bounced);
             return;
         }
-        await SetStatusAsync(envelope, recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir", cancellationToken).ConfigureAwait(false);
+        SetStatus(recipient, RecipientStatus.Delivered, "2.0.0 delivered to maildir");
         LogDelivery(envelope, recipient, "local", started, "2.0.0", MailDeliveryStatus.Sent, "delivered to maildir");
         Interlocked.Increment(ref _delivered);
     }
 
-    private async Task SetStatusAsync(Envelope envelope, EnvelopeRecipient recipient, RecipientStatus status, string? response, CancellationToken cancellationToken)
+    private static void SetStatus(EnvelopeRecipient recipient, RecipientStatus status, string response)
     {
         recipient.Status = status;
-        if (response is not null) recipient.LastResponse = response;
-        await _queue.WriteEnvelopeAsync(QueueState.Active, envelope, cancellationToken).ConfigureAwait(false);
+        recipient.LastResponse = response;
     }
 
     // A copy that reached the mailbox before a crash carries our Delivered-To and the queue ID in its first Received header.

@@ -104,8 +104,11 @@ public sealed class MailQueue
         return File.OpenRead(ContentPath(state, queueId));
     }
 
-    /// <summary>Moves a message from one state to another, durably.</summary>
-    public void Move(string queueId, QueueState from, QueueState to)
+    /// <summary>
+    /// Moves a message from one state to another, durably unless <paramref name="sync"/> is false (then the caller
+    /// calls <see cref="Sync"/> for <paramref name="to"/> itself, once for a batch of moves).
+    /// </summary>
+    public void Move(string queueId, QueueState from, QueueState to, bool sync = true)
     {
         RequireValid(queueId);
         if (from == to)
@@ -116,18 +119,32 @@ public sealed class MailQueue
         // Content first, envelope last: the message appears in the new state only when both files are there.
         File.Move(ContentPath(from, queueId), ContentPath(to, queueId));
         File.Move(EnvelopePath(from, queueId), EnvelopePath(to, queueId));
+        if (!sync)
+        {
+            return;
+        }
+
         DurableFile.SyncDirectory(DirectoryOf(to));
         DurableFile.SyncDirectory(DirectoryOf(from));
     }
 
-    /// <summary>Removes a message from the queue (after final delivery or on the administrator's request).</summary>
-    public void Delete(QueueState state, string queueId)
+    /// <summary>Makes the renames and removals done so far in <paramref name="state"/>'s directory durable (one fsync).</summary>
+    public void Sync(QueueState state) => DurableFile.SyncDirectory(DirectoryOf(state));
+
+    /// <summary>
+    /// Removes a message from the queue (after final delivery or on the administrator's request); durably unless
+    /// <paramref name="sync"/> is false, for a caller to whom a message coming back after a power loss does no harm.
+    /// </summary>
+    public void Delete(QueueState state, string queueId, bool sync = true)
     {
         RequireValid(queueId);
         // Envelope first: a half-deleted message is content without an envelope, which is never listed.
         File.Delete(EnvelopePath(state, queueId));
         File.Delete(ContentPath(state, queueId));
-        DurableFile.SyncDirectory(DirectoryOf(state));
+        if (sync)
+        {
+            DurableFile.SyncDirectory(DirectoryOf(state));
+        }
     }
 
     /// <summary>

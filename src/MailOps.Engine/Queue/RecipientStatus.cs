@@ -15,6 +15,9 @@ public enum RecipientStatus
     /// <summary>Failed permanently; a bounce is due.</summary>
     Bounced,
 
-    /// <summary>Handed to the mailbox store and not yet confirmed: after a crash, delivery checks the mailbox before trying again.</summary>
+    /// <summary>
+    /// Handed to the mailbox store and not yet confirmed (written by earlier versions; delivery now treats every open
+    /// recipient of a message it finds in active as this): the mailbox is checked for the copy before trying again.
+    /// </summary>
     Delivering,
 }

@@ -7,7 +7,7 @@ namespace MailOps.Engine.Store;
 /// <summary>
 /// One Maildir++ folder: its <c>tmp/ new/ cur/</c> and its <c>dovecot-uidlist</c>. Delivery follows the Maildir rule
 /// and Dovecot's order (maildir-save.c): write and fsync the file in tmp/, take the uidlist lock, move the file to
-/// new/ (cur/ when it has flags), fsync that directory, append the UID to the uidlist, release the lock.
+/// new/ (cur/ when it has flags), fsync that directory, append the UID to the uidlist (fsynced), release the lock.
 /// </summary>
 public sealed class MaildirFolder : IMailFolder
 {
@@ -77,21 +77,38 @@ public sealed class MaildirFolder : IMailFolder
         using (uidListLock)
         {
             var moved = false;
+            UidList.Appender? appender = null;
             try
             {
-                var uidList = ReadOrCreateUidList();
+                // Usually the list only grows: append to it. Otherwise read (or create) it whole before the move, since
+                // a new list numbers the files already here and must not count this one twice.
+                appender = UidList.Appender.Open(Path);
+                var uidList = appender is null ? ReadOrCreateUidList() : null;
                 File.Move(tempPath, finalPath, overwrite: false);
                 moved = true;
+                // Why: the UID recorded next must never name a file that a power loss takes back out of the directory.
                 Posix.FsyncDirectory(directory);
-                var record = uidList.Append(baseName);
-                uidList.Write(Path, options.Owner);
-                return new StoredMessage(record.Uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+                uint uid;
+                if (appender is not null)
+                {
+                    uid = appender.Append(baseName);
+                }
+                else
+                {
+                    uid = uidList!.Append(baseName).Uid;
+                    uidList.Write(Path, options.Owner);
+                }
+                return new StoredMessage(uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
             }
             catch (Exception e)
             {
                 // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved file a UID yet.
                 File.Delete(moved ? finalPath : tempPath);
                 throw Failed(e);
+            }
+            finally
+            {
+                appender?.Dispose();
             }
         }
     }

@@ -11,7 +11,8 @@ namespace MailOps.Engine.Store;
 /// &lt;uid&gt; [&lt;key&gt;&lt;value&gt; ...] :&lt;base file name&gt;
 /// </code>
 /// Dovecot may append records without updating N, so the next UID is the larger of N and the last UID + 1.
-/// Change it only under its dotlock (<see cref="Dotlock"/>) and write it with <see cref="Write"/>.
+/// Change it only under its dotlock (<see cref="Dotlock"/>): a new message is appended (<see cref="Appender"/>), as
+/// Dovecot appends; the whole list is written with <see cref="Write"/> only when it must be created or repaired.
 /// </summary>
 internal sealed class UidList
 {
@@ -174,6 +175,100 @@ internal sealed class UidList
         }
         if (owner is { } o) Posix.Chown(temp, o);
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Appends new records to the end of the file, as maildir_uidlist_sync_finish does when the list only grows: it reads
+    /// just the header and the last line, never the whole list, so a delivery costs the same however full the folder.
+    /// The caller holds the dotlock.
+    /// </summary>
+    public sealed class Appender : IDisposable
+    {
+        // Longer lines (huge extension fields) are left to the full rewrite.
+        private const int TailBytes = 8192;
+        private readonly FileStream _stream;
+
+        private Appender(FileStream stream, uint nextUid)
+        {
+            _stream = stream;
+            NextUid = nextUid;
+        }
+
+        /// <summary>The UID <see cref="Append"/> gives next.</summary>
+        public uint NextUid { get; private set; }
+
+        /// <summary>
+        /// Opens the folder's uidlist for appending; null when it has to be read and written whole instead (it is
+        /// missing, not version 3, has a broken header, or ends in a line someone did not finish).
+        /// </summary>
+        public static Appender? Open(string folderPath)
+        {
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(Path.Combine(folderPath, FileName), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+            try
+            {
+                if (ReadNextUid(stream) is { } next) return new Appender(stream, next);
+            }
+            catch (IOException)
+            {
+            }
+            stream.Dispose();
+            return null;
+        }
+
+        /// <summary>Appends <c>&lt;uid&gt; :&lt;baseName&gt;</c> and fsyncs: the UID a client may have seen must not come back after a crash.</summary>
+        public uint Append(string baseName)
+        {
+            var uid = NextUid;
+            _stream.Seek(0, SeekOrigin.End);
+            _stream.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{uid} :{baseName}\n")));
+            _stream.Flush(flushToDisk: true);
+            NextUid = uid + 1;
+            return uid;
+        }
+
+        /// <inheritdoc />
+        public void Dispose() => _stream.Dispose();
+
+        private static uint? ReadNextUid(FileStream stream)
+        {
+            var length = stream.Length;
+            if (length < 2) return null;
+            var head = new byte[(int)Math.Min(length, TailBytes)];
+            stream.ReadExactly(head);
+            var headerEnd = Array.IndexOf(head, (byte)'\n');
+            if (headerEnd < 0) return null;
+            var header = Encoding.UTF8.GetString(head, 0, headerEnd);
+            if (!header.StartsWith("3 ", StringComparison.Ordinal)) return null;
+            uint uidValidity = 0, nextUid = 0;
+            foreach (var field in header[2..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (field[0] == 'V') uidValidity = ParseUInt(field[1..]);
+                else if (field[0] == 'N') nextUid = ParseUInt(field[1..]);
+            }
+            if (uidValidity == 0 || nextUid == 0) return null;
+
+            var tailStart = Math.Max(0, length - TailBytes);
+            var tail = new byte[(int)(length - tailStart)];
+            stream.Seek(tailStart, SeekOrigin.Begin);
+            stream.ReadExactly(tail);
+            if (tail[^1] != (byte)'\n') return null;
+            var lineStart = Array.LastIndexOf(tail, (byte)'\n', tail.Length - 2) + 1;
+            if (lineStart == 0 && tailStart > 0) return null;
+            if (tailStart + lineStart == 0) return nextUid; // only the header
+            uint lastUid = 0;
+            for (var i = lineStart; i < tail.Length && tail[i] is >= (byte)'0' and <= (byte)'9'; i++)
+                lastUid = checked(lastUid * 10 + (uint)(tail[i] - '0'));
+            if (lastUid == 0) return null;
+            return Math.Max(nextUid, lastUid + 1);
+        }
     }
 
     private static UidListRecord ParseRecord(string line, int version, string path, int lineNumber)
