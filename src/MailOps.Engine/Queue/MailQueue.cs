@@ -1,11 +1,17 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MimeKit.IO;
 
 namespace MailOps.Engine.Queue;
 
 /// <summary>
-/// The durable queue: one directory per <see cref="QueueState"/> under a root, a message is <c>&lt;id&gt;.eml</c>
-/// (content) plus <c>&lt;id&gt;.env</c> (JSON <see cref="Envelope"/>). A message exists once its .env file exists.
+/// The durable queue: one directory per <see cref="QueueState"/> under a root. A message is one file, <c>&lt;id&gt;.eml</c>,
+/// holding the content followed by the JSON <see cref="Envelope"/> and a fixed trailer that gives both lengths (as
+/// Postfix's queue file holds content and envelope records), so that one fsync makes both durable. The file is renamed
+/// into place only when complete, so a message exists once its .eml file exists. Earlier versions wrote the envelope
+/// beside the content as <c>&lt;id&gt;.env</c>; such a message (a .eml without the trailer) is still read, and becomes
+/// one file at its first envelope rewrite.
 /// </summary>
 public sealed class MailQueue
 {
@@ -49,10 +55,10 @@ public sealed class MailQueue
     public IReadOnlyList<string> List(QueueState state)
     {
         var ids = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(DirectoryOf(state), "*.env"))
+        foreach (string file in Directory.EnumerateFiles(DirectoryOf(state), "*.eml"))
         {
             string id = Path.GetFileNameWithoutExtension(file);
-            if (QueueId.IsValid(id))
+            if (QueueId.IsValid(id) && IsComplete(state, id))
             {
                 ids.Add(id);
             }
@@ -68,7 +74,7 @@ public sealed class MailQueue
         RequireValid(queueId);
         foreach (QueueState state in Enum.GetValues<QueueState>())
         {
-            if (File.Exists(EnvelopePath(state, queueId)))
+            if (File.Exists(ContentPath(state, queueId)) && IsComplete(state, queueId))
             {
                 return state;
             }
@@ -81,19 +87,36 @@ public sealed class MailQueue
     public async Task<Envelope> ReadEnvelopeAsync(QueueState state, string queueId, CancellationToken cancellationToken)
     {
         RequireValid(queueId);
-        await using var stream = File.OpenRead(EnvelopePath(state, queueId));
-        return await JsonSerializer.DeserializeAsync<Envelope>(stream, JsonOptions, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidDataException($"The envelope of {queueId} is empty.");
+        Stream stream = OpenEnvelope(state, queueId);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await JsonSerializer.DeserializeAsync<Envelope>(stream, JsonOptions, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidDataException($"The envelope of {queueId} is empty.");
+        }
     }
 
-    /// <summary>Replaces the envelope of a queued message atomically (e.g. after a delivery attempt updates statuses).</summary>
+    /// <summary>
+    /// Replaces the envelope of a queued message atomically (e.g. after a delivery attempt updates statuses): the queue
+    /// file is written anew with the same content and the new envelope, and renamed over the old one. Rare (a message
+    /// that stays queued), so the copy of the content costs less than a second file on every message would.
+    /// </summary>
     public async Task WriteEnvelopeAsync(QueueState state, Envelope envelope, CancellationToken cancellationToken)
     {
         RequireValid(envelope.QueueId);
-        string target = EnvelopePath(state, envelope.QueueId);
+        string target = ContentPath(state, envelope.QueueId);
         string temporary = target + ".tmp";
-        await WriteEnvelopeFileAsync(temporary, envelope, cancellationToken).ConfigureAwait(false);
+        await using (var content = OpenContent(state, envelope.QueueId))
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 65536, useAsync: false))
+        {
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            // Why the fsync inside: the rename below must not replace the queue file by one a crash leaves unwritten.
+            await AppendEnvelopeAsync(file, envelope, cancellationToken).ConfigureAwait(false);
+        }
+
         File.Move(temporary, target, overwrite: true);
+        // The trailer now wins over an earlier version's .env, which is left over.
+        File.Delete(EnvelopePath(state, envelope.QueueId));
+        // Why: a crash must not bring back the old envelope (a retry from deferred would then repeat delivered copies).
         DurableFile.SyncDirectory(DirectoryOf(state));
     }
 
@@ -101,7 +124,18 @@ public sealed class MailQueue
     public Stream OpenContent(QueueState state, string queueId)
     {
         RequireValid(queueId);
-        return File.OpenRead(ContentPath(state, queueId));
+        var file = File.OpenRead(ContentPath(state, queueId));
+        try
+        {
+            return ReadTrailer(file) is { } trailer
+                ? new BoundStream(file, 0, trailer.ContentLength, leaveOpen: false)
+                : file; // an earlier version's content file: all of it is content
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -116,9 +150,12 @@ public sealed class MailQueue
             return;
         }
 
-        // Content first, envelope last: the message appears in the new state only when both files are there.
+        // One file; an earlier version's .env follows its content, as that version moved them.
         File.Move(ContentPath(from, queueId), ContentPath(to, queueId));
-        File.Move(EnvelopePath(from, queueId), EnvelopePath(to, queueId));
+        if (File.Exists(EnvelopePath(from, queueId)))
+        {
+            File.Move(EnvelopePath(from, queueId), EnvelopePath(to, queueId));
+        }
         if (!sync)
         {
             return;
@@ -138,9 +175,9 @@ public sealed class MailQueue
     public void Delete(QueueState state, string queueId, bool sync = true)
     {
         RequireValid(queueId);
-        // Envelope first: a half-deleted message is content without an envelope, which is never listed.
-        File.Delete(EnvelopePath(state, queueId));
+        // The queue file first: an earlier version's .env left behind alone is never listed.
         File.Delete(ContentPath(state, queueId));
+        File.Delete(EnvelopePath(state, queueId));
         if (sync)
         {
             DurableFile.SyncDirectory(DirectoryOf(state));
@@ -148,8 +185,9 @@ public sealed class MailQueue
     }
 
     /// <summary>
-    /// Deletes what a crash can leave in incoming/: temporary files and content without an envelope (never acknowledged
-    /// with 250, so the client still owns the message). Call once at start-up, before listeners open.
+    /// Deletes what a crash can leave in incoming/: temporary files, and content without an envelope from an earlier
+    /// version (never acknowledged with 250, so the client still owns the message). Call once at start-up, before
+    /// listeners open.
     /// </summary>
     public int RemoveLeftovers()
     {
@@ -158,7 +196,7 @@ public sealed class MailQueue
         foreach (string file in Directory.EnumerateFiles(incoming))
         {
             bool temporary = file.EndsWith(".tmp", StringComparison.Ordinal);
-            bool orphan = file.EndsWith(".eml", StringComparison.Ordinal) && !File.Exists(Path.ChangeExtension(file, ".env"));
+            bool orphan = file.EndsWith(".eml", StringComparison.Ordinal) && !IsComplete(QueueState.Incoming, Path.GetFileNameWithoutExtension(file));
             if (temporary || orphan)
             {
                 File.Delete(file);
@@ -169,12 +207,82 @@ public sealed class MailQueue
         return removed;
     }
 
-    internal static async Task WriteEnvelopeFileAsync(string path, Envelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends the envelope record and the trailer to a queue file whose content is written, and fsyncs the file:
+    /// content and envelope become durable together.
+    /// </summary>
+    internal static async Task AppendEnvelopeAsync(FileStream file, Envelope envelope, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: false);
-        await JsonSerializer.SerializeAsync(stream, envelope, JsonOptions, cancellationToken).ConfigureAwait(false);
-        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        stream.Flush(flushToDisk: true);
+        await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        long contentLength = file.Length;
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(envelope, JsonOptions);
+        var trailer = new byte[TrailerLength];
+        TrailerMagic.CopyTo(trailer);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer.AsSpan(8), contentLength);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer.AsSpan(16), json.Length);
+        TrailerMagic.CopyTo(trailer.AsSpan(24));
+        file.Write(json);
+        file.Write(trailer);
+        file.Flush(flushToDisk: true);
+    }
+
+    // The last TrailerLength bytes of a queue file: magic, content length, envelope length, magic (little-endian).
+    private const int TrailerLength = 32;
+
+    private static ReadOnlySpan<byte> TrailerMagic => "MailOpsQ"u8;
+
+    private readonly record struct Trailer(long ContentLength, long EnvelopeLength);
+
+    // The trailer of a queue file, or null for an earlier version's content-only file (its envelope is the .env file).
+    private static Trailer? ReadTrailer(FileStream file)
+    {
+        long length = file.Length;
+        if (length < TrailerLength)
+        {
+            return null;
+        }
+
+        Span<byte> trailer = stackalloc byte[TrailerLength];
+        file.Seek(length - TrailerLength, SeekOrigin.Begin);
+        file.ReadExactly(trailer);
+        file.Seek(0, SeekOrigin.Begin);
+        long content = BinaryPrimitives.ReadInt64LittleEndian(trailer[8..]);
+        long envelope = BinaryPrimitives.ReadInt64LittleEndian(trailer[16..]);
+        bool valid = trailer[..8].SequenceEqual(TrailerMagic) && trailer[24..].SequenceEqual(TrailerMagic)
+            && content >= 0 && envelope > 0 && content + envelope + TrailerLength == length;
+        return valid ? new Trailer(content, envelope) : null;
+    }
+
+    // The envelope record of a queue file, or (earlier versions) the .env file beside the content.
+    private Stream OpenEnvelope(QueueState state, string queueId)
+    {
+        var file = File.OpenRead(ContentPath(state, queueId));
+        if (ReadTrailer(file) is { } trailer)
+        {
+            return new BoundStream(file, trailer.ContentLength, trailer.ContentLength + trailer.EnvelopeLength, leaveOpen: false);
+        }
+
+        file.Dispose();
+        return File.OpenRead(EnvelopePath(state, queueId));
+    }
+
+    // A queue file with its envelope: the trailer, or (earlier versions) the .env beside it.
+    private bool IsComplete(QueueState state, string queueId)
+    {
+        if (File.Exists(EnvelopePath(state, queueId)))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var file = new FileStream(ContentPath(state, queueId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            return ReadTrailer(file) is not null;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     private string EnvelopePath(QueueState state, string queueId) => Path.Combine(DirectoryOf(state), queueId + ".env");

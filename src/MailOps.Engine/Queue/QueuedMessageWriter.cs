@@ -26,8 +26,8 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     public Stream Content => _content;
 
     /// <summary>
-    /// Writes the envelope, fsyncs content and envelope, renames both into place and fsyncs incoming/. Only after
-    /// this returns may the server say 250: the message then survives a crash or power loss.
+    /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs.
+    /// Only after this returns may the server say 250: the message then survives a crash or power loss.
     /// </summary>
     public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken)
     {
@@ -35,16 +35,14 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         envelope.QueueId = QueueId;
         await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
         envelope.Size = _content.Length;
-        _content.Flush(flushToDisk: true);
+        // Why this fsync (inside AppendEnvelopeAsync): after a crash, a message that got its 250 has all its content
+        // and its envelope.
+        await MailQueue.AppendEnvelopeAsync(_content, envelope, cancellationToken).ConfigureAwait(false);
         await _content.DisposeAsync().ConfigureAwait(false);
 
         string directory = _queue.DirectoryOf(QueueState.Incoming);
-        string temporaryEnvelope = Path.Combine(directory, QueueId + ".env.tmp");
-        await MailQueue.WriteEnvelopeFileAsync(temporaryEnvelope, envelope, cancellationToken).ConfigureAwait(false);
-
-        // The content goes into place first: a message is listed only once its envelope exists.
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
-        File.Move(temporaryEnvelope, Path.Combine(directory, QueueId + ".env"));
+        // Why this fsync: after a crash, the message that got its 250 is still in incoming/ (the rename survives).
         DurableFile.SyncDirectory(directory);
         _done = true;
     }

@@ -8,6 +8,7 @@ namespace MailOps.Engine.Store;
 /// One Maildir++ folder: its <c>tmp/ new/ cur/</c> and its <c>dovecot-uidlist</c>. Delivery follows the Maildir rule
 /// and Dovecot's order (maildir-save.c): write and fsync the file in tmp/, take the uidlist lock, move the file to
 /// new/ (cur/ when it has flags), fsync that directory, append the UID to the uidlist (fsynced), release the lock.
+/// Copies arriving at once for one folder share the lock and its fsyncs (<see cref="FolderCommitGroup"/>).
 /// </summary>
 public sealed class MaildirFolder : IMailFolder
 {
@@ -49,6 +50,7 @@ public sealed class MaildirFolder : IMailFolder
             }))
             {
                 (size, virtualSize) = await LfMessageCopy.CopyAsync(message, file, cancellationToken).ConfigureAwait(false);
+                // Why: the rename into new/ must not publish a file whose data a crash has not yet written.
                 file.Flush(flushToDisk: true);
             }
             _maildir.GiveToOwner(tempPath);
@@ -64,47 +66,85 @@ public sealed class MaildirFolder : IMailFolder
         var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
         var directory = System.IO.Path.Combine(Path, flags == MessageFlags.None ? "new" : "cur");
         var finalPath = System.IO.Path.Combine(directory, MaildirFileName.WithFlags(baseName, flags));
+        var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
+        return new StoredMessage(uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+    }
+
+    /// <summary>
+    /// Moves a group of copies from tmp/ into the folder under one uidlist lock (Dovecot's order, for several files at
+    /// once, as one Dovecot transaction saves several): move each, fsync new/ (cur/), append their UIDs (fsynced).
+    /// Completes the <see cref="PendingCopy.Uid"/> of each copy not withdrawn; throws OperationCanceledException,
+    /// having touched none, when <paramref name="cancellationToken"/> stops the wait for the lock.
+    /// </summary>
+    internal async Task CommitAsync(IReadOnlyList<PendingCopy> copies, CancellationToken cancellationToken)
+    {
         Dotlock uidListLock;
         try
         {
             uidListLock = await LockUidListAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            File.Delete(tempPath);
-            throw Failed(e);
+            foreach (var copy in copies.Where(c => c.TryClaim()))
+            {
+                File.Delete(copy.TempPath);
+                copy.Uid.TrySetException(Failed(e));
+            }
+            return;
         }
         using (uidListLock)
         {
-            var moved = false;
+            var batch = copies.Where(c => c.TryClaim()).ToList();
+            if (batch.Count == 0) return;
+            var moved = new List<PendingCopy>(batch.Count);
             UidList.Appender? appender = null;
             try
             {
-                // Usually the list only grows: append to it. Otherwise read (or create) it whole before the move, since
-                // a new list numbers the files already here and must not count this one twice.
+                // Usually the list only grows: append to it. Otherwise read (or create) it whole before the moves, since
+                // a new list numbers the files already here and must not count these twice.
                 appender = UidList.Appender.Open(Path);
                 var uidList = appender is null ? ReadOrCreateUidList() : null;
-                File.Move(tempPath, finalPath, overwrite: false);
-                moved = true;
-                // Why: the UID recorded next must never name a file that a power loss takes back out of the directory.
-                Posix.FsyncDirectory(directory);
-                uint uid;
+                foreach (var copy in batch)
+                {
+                    try
+                    {
+                        File.Move(copy.TempPath, copy.FinalPath, overwrite: false);
+                        moved.Add(copy);
+                    }
+                    catch (Exception e)
+                    {
+                        File.Delete(copy.TempPath);
+                        copy.Uid.TrySetException(Failed(e));
+                    }
+                }
+                if (moved.Count == 0) return;
+                // Why: the UIDs recorded next must never name a file that a power loss takes back out of the directory.
+                foreach (var directory in moved.Select(c => System.IO.Path.GetDirectoryName(c.FinalPath)!).Distinct())
+                    Posix.FsyncDirectory(directory);
+                uint first;
                 if (appender is not null)
                 {
-                    uid = appender.Append(baseName);
+                    // Why the fsync inside: a UID a client may have seen must not be given again after a crash.
+                    first = appender.Append(moved.Select(c => c.BaseName));
                 }
                 else
                 {
-                    uid = uidList!.Append(baseName).Uid;
-                    uidList.Write(Path, options.Owner);
+                    first = uidList!.NextUid;
+                    foreach (var copy in moved) uidList.Append(copy.BaseName);
+                    uidList.Write(Path, _maildir.Options.Owner);
                 }
-                return new StoredMessage(uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+                for (var i = 0; i < moved.Count; i++) moved[i].Uid.TrySetResult(first + (uint)i);
             }
             catch (Exception e)
             {
-                // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved file a UID yet.
-                File.Delete(moved ? finalPath : tempPath);
-                throw Failed(e);
+                // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved files UIDs yet.
+                var movedSet = moved.ToHashSet();
+                foreach (var copy in batch)
+                {
+                    if (copy.Uid.Task.IsCompleted) continue;
+                    File.Delete(movedSet.Contains(copy) ? copy.FinalPath : copy.TempPath);
+                    copy.Uid.TrySetException(Failed(e));
+                }
             }
             finally
             {

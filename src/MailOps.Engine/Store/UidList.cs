@@ -223,15 +223,21 @@ internal sealed class UidList
             return null;
         }
 
-        /// <summary>Appends <c>&lt;uid&gt; :&lt;baseName&gt;</c> and fsyncs: the UID a client may have seen must not come back after a crash.</summary>
-        public uint Append(string baseName)
+        /// <summary>
+        /// Appends <c>&lt;uid&gt; :&lt;baseName&gt;</c> for each file, in one write, and fsyncs once: the UID a client may
+        /// have seen must not come back after a crash. Returns the first file's UID; the others follow it.
+        /// </summary>
+        public uint Append(IEnumerable<string> baseNames)
         {
-            var uid = NextUid;
+            var first = NextUid;
+            var uid = first;
+            var lines = new StringBuilder();
+            foreach (var baseName in baseNames) lines.Append(CultureInfo.InvariantCulture, $"{uid++} :{baseName}\n");
             _stream.Seek(0, SeekOrigin.End);
-            _stream.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{uid} :{baseName}\n")));
+            _stream.Write(Encoding.UTF8.GetBytes(lines.ToString()));
             _stream.Flush(flushToDisk: true);
-            NextUid = uid + 1;
-            return uid;
+            NextUid = uid;
+            return first;
         }
 
         /// <inheritdoc />

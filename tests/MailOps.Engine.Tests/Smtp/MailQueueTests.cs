@@ -126,6 +126,28 @@ public sealed class MailQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task A_message_queued_by_an_earlier_version_as_content_and_env_files_is_still_read_moved_and_rewritten()
+    {
+        var queue = new MailQueue(_root);
+        string id = QueueId.New();
+        string deferred = queue.DirectoryOf(QueueState.Deferred);
+        File.WriteAllText(Path.Combine(deferred, id + ".eml"), "Subject: old\r\n\r\nhi\r\n");
+        File.WriteAllText(Path.Combine(deferred, id + ".env"), $$"""{"queueId":"{{id}}","sender":"s@x.test","recipients":[{"address":"a@local.test","status":"Deferred"}],"size":21}""");
+
+        Assert.Equal([id], queue.List(QueueState.Deferred));
+        queue.Move(id, QueueState.Deferred, QueueState.Active);
+        Envelope envelope = await queue.ReadEnvelopeAsync(QueueState.Active, id, CancellationToken.None);
+        Assert.Equal(RecipientStatus.Deferred, envelope.Recipients[0].Status);
+        envelope.Attempts = 2;
+        await queue.WriteEnvelopeAsync(QueueState.Active, envelope, CancellationToken.None);
+
+        Assert.Equal([id + ".eml"], Directory.GetFiles(queue.DirectoryOf(QueueState.Active)).Select(Path.GetFileName));
+        Assert.Equal(2, (await queue.ReadEnvelopeAsync(QueueState.Active, id, CancellationToken.None)).Attempts);
+        using var content = new StreamReader(queue.OpenContent(QueueState.Active, id));
+        Assert.Equal("Subject: old\r\n\r\nhi\r\n", await content.ReadToEndAsync());
+    }
+
+    [Fact]
     public void Queue_IDs_are_unique_and_sort_by_time()
     {
         var ids = Enumerable.Range(0, 2000).Select(_ => QueueId.New()).ToList();

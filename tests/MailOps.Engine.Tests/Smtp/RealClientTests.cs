@@ -45,7 +45,7 @@ public sealed class RealClientTests
         Assert.Contains($"by mx.local.test (MailOps) with ESMTP id {envelope.QueueId}\r\n\tfor <alice@local.test>;", content);
         Assert.Contains("Subject: Plain hello\r\n", content);
         Assert.Contains("\r\n.leading dot line\r\n", content); // dot-stuffing (or BDAT) undone
-        Assert.Equal(new FileInfo(Path.Combine(server.Queue.DirectoryOf(QueueState.Incoming), envelope.QueueId + ".eml")).Length, envelope.Size);
+        using (var stored = server.Queue.OpenContent(QueueState.Incoming, envelope.QueueId)) Assert.Equal(stored.Length, envelope.Size);
         Assert.Contains("C: DATA", System.Text.Encoding.UTF8.GetString(log.ToArray()));
     }
 
