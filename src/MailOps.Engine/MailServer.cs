@@ -4,6 +4,7 @@ using MailOps.Engine.Configuration;
 using MailOps.Engine.Delivery;
 using MailOps.Engine.Listeners;
 using MailOps.Engine.Logging;
+using MailOps.Engine.Platform;
 using MailOps.Engine.Policy;
 using MailOps.Engine.Queue;
 using MailOps.Engine.Smtp;
@@ -82,7 +83,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         CreatePrivateDirectory(config.MailPath);
         MaildirOwner? owner = config.MailOwner is { } o ? new MaildirOwner(o.Uid, o.Gid) : null;
         // The mail root stays 0700 but belongs to the mail owner, so that Dovecot (running as that account) can reach the Maildirs.
-        if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner);
+        if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner.Uid, mailOwner.Gid);
         var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
         var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
         var log = new MailLog(config.LogPath, config.Hostname);

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text;
+using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Auth;
 
@@ -10,9 +10,6 @@ namespace MailOps.Engine.Auth;
 /// </summary>
 static class AtomicFile
 {
-    const int AtFdCwd = -100;
-    const int StatxBasicStats = 0x7ff;
-
     public static void Write(string path, string text, UnixFileMode newFileMode)
     {
         var full = Path.GetFullPath(path);
@@ -32,9 +29,15 @@ static class AtomicFile
             {
                 if (existing is { } owner)
                 {
-                    if (Chown(temporary, owner.Uid, owner.Gid) != 0)
+                    try
+                    {
+                        Posix.Chown(temporary, owner.Uid, owner.Gid);
+                    }
+                    catch (IOException e)
+                    {
                         throw new IOException(
-                            $"Cannot give the new {full} the old one's owner {owner.Uid}:{owner.Gid} (errno {Marshal.GetLastPInvokeError()}); not replacing it.");
+                            $"Cannot give the new {full} the old one's owner {owner.Uid}:{owner.Gid} (errno {e.HResult}); not replacing it.", e);
+                    }
                     File.SetUnixFileMode(temporary, owner.Mode);
                 }
                 else
@@ -51,21 +54,16 @@ static class AtomicFile
         }
     }
 
-    // statx(2) rather than stat(2): its struct has the same layout on every architecture.
-    static (uint Uid, uint Gid, UnixFileMode Mode)? OwnerOf(string path)
+    // The old file's owner, group and mode (of a symlink's target); null when there is none or it cannot be read.
+    static FileStatus? OwnerOf(string path)
     {
-        var buffer = new byte[256];
-        if (Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0)
+        try
+        {
+            return Posix.Stat(path, followSymlinks: true);
+        }
+        catch (IOException)
+        {
             return null;
-        var uid = BitConverter.ToUInt32(buffer, 20);
-        var gid = BitConverter.ToUInt32(buffer, 24);
-        var mode = (UnixFileMode)(BitConverter.ToUInt16(buffer, 28) & 0xfff);
-        return (uid, gid, mode);
+        }
     }
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    static extern int Statx(int directoryDescriptor, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mask, byte[] buffer);
-
-    [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
-    static extern int Chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Configuration;
 
@@ -125,8 +126,22 @@ public static class MailServerCertificate
             return $"the private key '{keyPath}' has mode {octal}, readable by every user; run chmod 600 '{keyPath}'.";
         if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.GroupExecute)) != 0)
             return $"the private key '{keyPath}' has mode {octal}, writable by its group; run chmod 600 '{keyPath}'.";
-        if ((mode & UnixFileMode.GroupRead) != 0 && UnixFileOwner.GroupId(keyPath) is var gid && gid != 0)
+        if ((mode & UnixFileMode.GroupRead) != 0 && GroupOf(keyPath) is var gid && gid != 0)
             return $"the private key '{keyPath}' has mode {octal} and group id {gid?.ToString() ?? "unknown"}, so that group can read it; use chmod 600, or group root with 640.";
         return null;
+    }
+
+    // The owning group, which .NET does not expose; null off Linux or when stat fails (the message then says "unknown").
+    private static uint? GroupOf(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            return Posix.Stat(path, followSymlinks: true)?.Gid;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MailOps.Engine.Platform;
 using MimeKit.IO;
 
 namespace MailOps.Engine.Queue;
@@ -117,7 +118,7 @@ public sealed class MailQueue
         // The trailer now wins over an earlier version's .env, which is left over.
         File.Delete(EnvelopePath(state, envelope.QueueId));
         // Why: a crash must not bring back the old envelope (a retry from deferred would then repeat delivered copies).
-        DurableFile.SyncDirectory(DirectoryOf(state));
+        Posix.FsyncDirectory(DirectoryOf(state));
     }
 
     /// <summary>Opens the stored content (with our Received: header first) of a queued message for reading.</summary>
@@ -161,12 +162,12 @@ public sealed class MailQueue
             return;
         }
 
-        DurableFile.SyncDirectory(DirectoryOf(to));
-        DurableFile.SyncDirectory(DirectoryOf(from));
+        Posix.FsyncDirectory(DirectoryOf(to));
+        Posix.FsyncDirectory(DirectoryOf(from));
     }
 
     /// <summary>Makes the renames and removals done so far in <paramref name="state"/>'s directory durable (one fsync).</summary>
-    public void Sync(QueueState state) => DurableFile.SyncDirectory(DirectoryOf(state));
+    public void Sync(QueueState state) => Posix.FsyncDirectory(DirectoryOf(state));
 
     /// <summary>
     /// Removes a message from the queue (after final delivery or on the administrator's request); durably unless
@@ -180,7 +181,7 @@ public sealed class MailQueue
         File.Delete(EnvelopePath(state, queueId));
         if (sync)
         {
-            DurableFile.SyncDirectory(DirectoryOf(state));
+            Posix.FsyncDirectory(DirectoryOf(state));
         }
     }
 

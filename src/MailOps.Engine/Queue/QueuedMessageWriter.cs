@@ -1,3 +1,5 @@
+using MailOps.Engine.Platform;
+
 namespace MailOps.Engine.Queue;
 
 /// <summary>
@@ -43,7 +45,7 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         string directory = _queue.DirectoryOf(QueueState.Incoming);
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
         // Why this fsync: after a crash, the message that got its 250 is still in incoming/ (the rename survives).
-        DurableFile.SyncDirectory(directory);
+        Posix.FsyncDirectory(directory);
         _done = true;
     }
 

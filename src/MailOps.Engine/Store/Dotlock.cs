@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Store;
 
@@ -22,7 +23,7 @@ internal sealed class Dotlock : IDisposable
 
     private readonly SemaphoreSlim _gate;
     private readonly FileStream _stream;
-    private readonly FileIdentity _identity;
+    private readonly FileStatus _identity;
     private bool _lockFileGone;
     private bool _disposed;
 
@@ -32,7 +33,7 @@ internal sealed class Dotlock : IDisposable
     /// <summary>The lock file, FILE.lock.</summary>
     public string LockPath => FilePath + ".lock";
 
-    private Dotlock(string filePath, SemaphoreSlim gate, FileStream stream, FileIdentity identity)
+    private Dotlock(string filePath, SemaphoreSlim gate, FileStream stream, FileStatus identity)
     {
         FilePath = filePath;
         _gate = gate;
@@ -74,7 +75,7 @@ internal sealed class Dotlock : IDisposable
                             stream.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}:{hostName}")));
                             stream.Flush();
                         }
-                        if (owner is { } o) Posix.Chown(lockPath, o);
+                        if (owner is { } o) Posix.Chown(lockPath, o.Uid, o.Gid);
                         var identity = Posix.Stat(lockPath) ?? throw new IOException($"{lockPath} vanished after it was created");
                         return new Dotlock(filePath, gate, stream, identity);
                     }
@@ -160,8 +161,8 @@ internal sealed class Dotlock : IDisposable
     /// <summary>Dovecot's check_lock: remembers what it saw of the lock and the protected file between tries.</summary>
     private sealed class StaleWatch(string filePath, string lockPath, TimeSpan stale, string hostName)
     {
-        private FileIdentity? _lockSeen;
-        private FileIdentity? _fileSeen;
+        private FileStatus? _lockSeen;
+        private FileStatus? _fileSeen;
         private long _lastChange;
         private bool _pidRead;
         private int _pid = -1;
@@ -195,7 +196,7 @@ internal sealed class Dotlock : IDisposable
         }
 
         // update_change_info: the first look takes the file's own change time, later changes count from now.
-        private bool Changed(ref FileIdentity? seen, FileIdentity current, long now)
+        private bool Changed(ref FileStatus? seen, FileStatus current, long now)
         {
             if (seen is { } before && before == current) return false;
             var changeTime = seen is null

@@ -1,3 +1,5 @@
+using MailOps.Engine.Platform;
+
 namespace MailOps.Engine.Store;
 
 /// <summary>
@@ -114,7 +116,7 @@ public sealed class Maildir : IMailAccount
     /// <summary>Gives a file or directory this Maildir created to its owner, when one is set.</summary>
     internal void GiveToOwner(string path)
     {
-        if (Options.Owner is { } owner) Posix.Chown(path, owner);
+        if (Options.Owner is { } owner) Posix.Chown(path, owner.Uid, owner.Gid);
     }
 
     /// <summary>The directory of folder <paramref name="name"/>: ".NAME" below the root, NAME in modified UTF-7.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MailOps.Engine.Platform;
 using MimeKit.IO;
 using MimeKit.IO.Filters;
 

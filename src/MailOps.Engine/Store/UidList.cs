@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Store;
 
@@ -173,7 +174,7 @@ internal sealed class UidList
             stream.Write(Encoding.UTF8.GetBytes(Render()));
             stream.Flush(flushToDisk: true);
         }
-        if (owner is { } o) Posix.Chown(temp, o);
+        if (owner is { } o) Posix.Chown(temp, o.Uid, o.Gid);
         File.Move(temp, path, overwrite: true);
     }
 

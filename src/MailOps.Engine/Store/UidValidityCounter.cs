@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Store;
 
@@ -54,7 +55,7 @@ internal static class UidValidityCounter
                         Access = FileAccess.Write,
                         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
                     })) { }
-                    if (owner is { } o) Posix.Chown(MarkerPath(path, value), o);
+                    if (owner is { } o) Posix.Chown(MarkerPath(path, value), o.Uid, o.Gid);
                     WriteValue(path, value, owner);
                     return value;
                 }
@@ -122,7 +123,7 @@ internal static class UidValidityCounter
         {
             stream.Write(Encoding.ASCII.GetBytes(value.ToString("x8", CultureInfo.InvariantCulture)));
         }
-        if (owner is { } o) Posix.Chown(path, o);
+        if (owner is { } o) Posix.Chown(path, o.Uid, o.Gid);
     }
 
     private static string MarkerPath(string path, uint value) => path + "." + value.ToString("x8", CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Security;
+using MailOps.Engine.Platform;
 using MailOps.Engine.Store;
 using MailOps.Engine.Tests.TestSupport;
 using MimeKit;
@@ -113,7 +114,7 @@ public sealed class DovecotCoexistenceTests : IDisposable
         var theirsRoot = Path.Combine(_work, "bob", "Maildir");
         // Dovecot's LDA runs as the mail owner and makes bob's Maildir itself.
         Directory.CreateDirectory(Path.GetDirectoryName(theirsRoot)!);
-        Posix.Chown(Path.GetDirectoryName(theirsRoot)!, DovecotServer.MailOwner);
+        Posix.Chown(Path.GetDirectoryName(theirsRoot)!, DovecotServer.MailOwner.Uid, DovecotServer.MailOwner.Gid);
         using var dovecot = DovecotServer.Start([new DovecotUser("bob", "secret", "maildir:" + theirsRoot)]);
 
         foreach (var message in InboxMessages)

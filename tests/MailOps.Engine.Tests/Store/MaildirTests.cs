@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using MailOps.Engine.Platform;
 using MailOps.Engine.Store;
 using MailOps.Engine.Tests.TestSupport;
 
