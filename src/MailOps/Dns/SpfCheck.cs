@@ -9,9 +9,9 @@ namespace MailOps.Dns;
 /// </summary>
 public sealed class SpfCheck : IMailDnsCheck
 {
-    private const int LookupLimit = 10;
+    private const int LookupLimit = SpfLimits.DnsLookups;
     private const int LookupWarnAt = 8;
-    private const int VoidLimit = 2;
+    private const int VoidLimit = SpfLimits.VoidLookups;
     // RFC 7208 3.4: past about 450 bytes the whole answer may no longer fit a 512-byte UDP reply.
     private const int RecordWarnBytes = 450;
     // RFC 1035 3.3: a TXT character-string holds at most 255 bytes.
@@ -40,25 +40,26 @@ public sealed class SpfCheck : IMailDnsCheck
         else
         {
             // RFC 7208 3.1: SPF is published as TXT only; the SPF RR type 99 is obsolete and not looked up.
-            var (lookup, texts) = await context.Resolver.QueryTxtAsync(domain, cancellationToken).ConfigureAwait(false);
+            var found = await SpfRecordLookup.FindAsync(context.Resolver, domain, cancellationToken).ConfigureAwait(false);
+            var lookup = found.Lookup;
             nameServer = lookup.NameServer;
-            if (lookup.Status == DnsLookupStatus.TempError)
+            if (found.Status == SpfRecordLookupStatus.TempError)
             {
                 // RFC 7208 2.6.6: an unanswered lookup is a temperror, never evidence that no record exists.
                 f.TempError($"The SPF lookup of {domain} failed ({lookup.Error}); temperror", "RFC 7208 2.6.6");
                 return f.ToResult(domain, Check, "", null, "RFC 7208 2.6.6", null, nameServer);
             }
             // RFC 7208 4.5: records not beginning with "v=spf1" are discarded.
-            var spf = texts.Where(SpfRecord.IsSpf).ToArray();
-            if (spf.Length == 0)
+            var spf = found.Records;
+            if (found.Status == SpfRecordLookupStatus.NoRecord)
             {
                 var why = lookup.Status == DnsLookupStatus.NxDomain ? $"the domain {domain} does not exist" : $"{domain} publishes no v=spf1 TXT record";
                 f.Fail($"No SPF record: {why}; receivers get the result none.", "RFC 7208 4.5");
                 return f.ToResult(domain, Check, "", null, "RFC 7208 4.5", null, nameServer);
             }
-            if (spf.Length > 1)
+            if (found.Status == SpfRecordLookupStatus.MultipleRecords)
             {
-                f.Fail($"{spf.Length} SPF records are published; there must be exactly one, so receivers get permerror.", "RFC 7208 4.5");
+                f.Fail($"{spf.Count} SPF records are published; there must be exactly one, so receivers get permerror.", "RFC 7208 4.5");
                 return f.ToResult(domain, Check, "", string.Join(" | ", spf), "RFC 7208 4.5", null, nameServer);
             }
             text = spf[0];
@@ -74,12 +75,12 @@ public sealed class SpfCheck : IMailDnsCheck
         await walk.WalkAsync(root, record, [domain], cancellationToken).ConfigureAwait(false);
 
         // RFC 7208 4.6.4: at most 10 DNS-querying terms in the whole evaluation, includes and redirects counted.
-        if (walk.Lookups > LookupLimit)
+        if (SpfLimits.OverDnsLookups(walk.Lookups))
             f.Fail($"{walk.Lookups} DNS lookups, over the limit of {LookupLimit}; receivers get permerror.", "RFC 7208 4.6.4");
         else if (walk.Lookups >= LookupWarnAt)
             f.Warn($"{walk.Lookups} of {LookupLimit} DNS lookups: close to the limit, one more include may break SPF.", "RFC 7208 4.6.4");
         // RFC 7208 4.6.4: more than 2 lookups that find nothing is a permerror.
-        if (walk.VoidLookups > VoidLimit)
+        if (SpfLimits.OverVoidLookups(walk.VoidLookups))
             f.Fail($"{walk.VoidLookups} void lookups (names with no records), over the limit of {VoidLimit}; permerror.", "RFC 7208 4.6.4");
         else if (walk.VoidLookups == VoidLimit)
             f.Warn($"{walk.VoidLookups} void lookups (names with no records): at the limit of {VoidLimit}.", "RFC 7208 4.6.4");

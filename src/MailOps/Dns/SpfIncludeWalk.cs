@@ -68,8 +68,8 @@ internal sealed class SpfIncludeWalk(MailDnsResolver resolver, MailDnsFindings f
                     Judge(term, node, target, lookup.Status, lookup.Error);
                     var hosts = lookup.Records<MxRecord>().Count();
                     // RFC 7208 4.6.4: one mx mechanism may look up at most 10 address records.
-                    if (hosts > 10)
-                        findings.Fail($"{term.Text} in {node.Domain}: {target} has {hosts} MX hosts, more than the 10 an mx mechanism may look up; permerror", "RFC 7208 4.6.4");
+                    if (hosts > SpfLimits.MxHosts)
+                        findings.Fail($"{term.Text} in {node.Domain}: {target} has {hosts} MX hosts, more than the {SpfLimits.MxHosts} an mx mechanism may look up; permerror", "RFC 7208 4.6.4");
                     break;
                 }
                 case "exists":
@@ -135,26 +135,27 @@ internal sealed class SpfIncludeWalk(MailDnsResolver resolver, MailDnsFindings f
             child.State = SpfIncludeState.NotFollowed;
             return;
         }
-        var (lookup, texts) = await resolver.QueryTxtAsync(domain, cancellationToken).ConfigureAwait(false);
-        if (lookup.Status == DnsLookupStatus.TempError)
+        var found = await SpfRecordLookup.FindAsync(resolver, domain, cancellationToken).ConfigureAwait(false);
+        var lookup = found.Lookup;
+        if (found.Status == SpfRecordLookupStatus.TempError)
         {
             child.State = SpfIncludeState.TempError;
             findings.TempError($"{via}:{domain}: the SPF lookup failed ({lookup.Error}); temperror, not a missing record", "RFC 7208 2.6.6");
             return;
         }
         if (lookup.IsVoid) VoidLookups++;
-        var spf = texts.Where(SpfRecord.IsSpf).ToArray();
-        if (spf.Length == 0)
+        var spf = found.Records;
+        if (found.Status == SpfRecordLookupStatus.NoRecord)
         {
             child.State = SpfIncludeState.NoRecord;
             var reference = via == "include" ? "RFC 7208 5.2" : "RFC 7208 6.1";
             findings.Fail($"{via}:{domain} has no SPF record; permerror", reference);
             return;
         }
-        if (spf.Length > 1)
+        if (found.Status == SpfRecordLookupStatus.MultipleRecords)
         {
             child.State = SpfIncludeState.MultipleRecords;
-            findings.Fail($"{via}:{domain} publishes {spf.Length} SPF records; permerror", "RFC 7208 4.5");
+            findings.Fail($"{via}:{domain} publishes {spf.Count} SPF records; permerror", "RFC 7208 4.5");
             return;
         }
         await WalkAsync(child, SpfRecord.Parse(spf[0]), [.. path, domain], cancellationToken).ConfigureAwait(false);
