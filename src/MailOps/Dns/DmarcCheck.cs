@@ -48,7 +48,7 @@ public sealed class DmarcCheck : IMailDnsCheck
     private async Task<MailDnsCheckResult> NoRecordAsync(MailDnsCheckContext context, string name, MailDnsFindings f, string nameServer, CancellationToken cancellationToken)
     {
         var domain = context.Domain;
-        var organization = OrganizationalDomain(domain);
+        var organization = OrganizationalDomain.Of(domain);
         if (organization != domain)
         {
             // RFC 7489 6.6.3 step 3: without a record at the domain, receivers ask the organisational domain.
@@ -75,17 +75,19 @@ public sealed class DmarcCheck : IMailDnsCheck
         $"DMARC p={d.Policy}, sp={d.SubdomainPolicy}, pct={d.Percent}" + (d.Rua.Count > 0 ? $", reports to {string.Join(", ", d.Rua)}" : "");
 
     /// <summary>True when the record's first tag is <c>v=DMARC1</c> (case-sensitive value, RFC 7489 6.3).</summary>
-    private static bool IsDmarcRecord(string text) =>
+    internal static bool IsDmarcRecord(string text) =>
         TagList.Parse(text, TagListRules.PolicyRecord).Tags.FirstOrDefault() is { } first && first.Name.Equals("v", StringComparison.OrdinalIgnoreCase) && first.Value == "DMARC1";
 
-    /// <summary>The organisational domain, simply the last two labels (no public suffix list).</summary>
-    internal static string OrganizationalDomain(string domain)
+    private static async Task<DmarcDetail> JudgeAsync(string record, string policyDomain, MailDnsResolver resolver, MailDnsFindings f, CancellationToken cancellationToken)
     {
-        var labels = domain.TrimEnd('.').ToLowerInvariant().Split('.');
-        return labels.Length <= 2 ? string.Join('.', labels) : string.Join('.', labels[^2..]);
+        var detail = Read(record, policyDomain, f);
+        await AuthorizeDestinationsAsync(detail, policyDomain, resolver, f, cancellationToken).ConfigureAwait(false);
+        return detail;
     }
 
-    private static async Task<DmarcDetail> JudgeAsync(string record, string policyDomain, MailDnsResolver resolver, MailDnsFindings f, CancellationToken cancellationToken)
+    /// <summary>Reads a DMARC record's tags into a <see cref="DmarcDetail"/>, adding a finding for every fault; asks no DNS.</summary>
+    /// <remarks>The one reader of DMARC records: Test-MailDns judges with it and <see cref="DmarcEvaluator"/> applies what it reads.</remarks>
+    internal static DmarcDetail Read(string record, string policyDomain, MailDnsFindings f)
     {
         var list = TagList.Parse(record, TagListRules.PolicyRecord);
         var detail = new DmarcDetail { RecordDomain = policyDomain, Tags = list.Tags };
@@ -150,8 +152,6 @@ public sealed class DmarcCheck : IMailDnsCheck
         foreach (var unknown in list.Tags.Where(t => !KnownTags.Contains(t.Name)))
             f.Info($"Unknown tag {unknown.Name} ignored.", "RFC 7489 6.3");
         if (list["rua"] is null) f.Info("No rua tag: nobody receives aggregate reports about mail using this domain.", "RFC 7489 6.3");
-
-        await AuthorizeDestinationsAsync(detail, policyDomain, resolver, f, cancellationToken).ConfigureAwait(false);
         return detail;
     }
 
@@ -185,9 +185,9 @@ public sealed class DmarcCheck : IMailDnsCheck
 
     private static async Task AuthorizeDestinationsAsync(DmarcDetail detail, string policyDomain, MailDnsResolver resolver, MailDnsFindings f, CancellationToken cancellationToken)
     {
-        var policyOrg = OrganizationalDomain(policyDomain);
+        var policyOrg = OrganizationalDomain.Of(policyDomain);
         var destinations = detail.Rua.Concat(detail.Ruf)
-            .Where(u => u.Scheme == "mailto" && u.Domain is not null && OrganizationalDomain(u.Domain) != policyOrg)
+            .Where(u => u.Scheme == "mailto" && u.Domain is not null && OrganizationalDomain.Of(u.Domain) != policyOrg)
             .Select(u => u.Domain!).Distinct().ToArray();
         foreach (var destination in destinations)
         {
