@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using MailOps.Engine.Auth;
+using MailOps.Engine.Authentication;
 using MailOps.Engine.Configuration;
 using MailOps.Engine.Delivery;
 using MailOps.Engine.Listeners;
@@ -107,6 +108,8 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var policy = new RelayPolicy(recipients, Config.MyNetworks);
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
         var endpoints = new List<MailServerEndpoint>();
+        var resolver = new MailOps.Dns.MailDnsResolver(Config.Dns.NameServers.Count > 0 ? Config.Dns.NameServers : null);
+        var authentication = new AuthenticationStage(Config.Hostname, resolver, Config.Dkim, Config.DmarcRejectAction);
         foreach (var listener in Config.Listeners)
         {
             var kind = listener.Kind switch
@@ -132,6 +135,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                     MaxErrors = Config.Limits.ErrorLimit,
                     EnableVrfy = Config.Vrfy,
                     AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
+                    Authentication = authentication,
                 },
             }, policy, Queue, authenticator, this);
             smtp.Start();

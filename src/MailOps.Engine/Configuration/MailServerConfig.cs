@@ -59,6 +59,15 @@ public sealed class MailServerConfig
     /// <summary>The account that owns the users' Maildirs; null keeps the server's own account (see <see cref="MailOwner"/>).</summary>
     public MailOwner? MailOwner { get; init; }
 
+    /// <summary>How DNS is asked; the system resolver by default.</summary>
+    public MailDnsConfig Dns { get; init; } = MailDnsConfig.System;
+
+    /// <summary>DKIM signing keys for mail from authenticated clients and mynetworks; none by default.</summary>
+    public IReadOnlyList<MailDkimKeyConfig> Dkim { get; init; } = [];
+
+    /// <summary>What to do with received mail that fails DMARC under p=reject: refuse it (the default) or hold it.</summary>
+    public DmarcRejectAction DmarcRejectAction { get; init; } = DmarcRejectAction.Reject;
+
     /// <summary>Where the queue, the mailboxes and the logs live.</summary>
     public required string DataPath { get; init; }
 

@@ -16,7 +16,9 @@ public static class MailServerConfigFile
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     private static readonly string[] RootSettings =
-        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath"];
+        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath", "dns", "dkim", "dmarcRejectAction"];
+    private static readonly string[] DnsSettings = ["nameServers"];
+    private static readonly string[] DkimSettings = ["domain", "selector", "privateKeyPath"];
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
@@ -113,6 +115,13 @@ public static class MailServerConfigFile
               "dataPath": {{J(d.DataPath)}},
               // The mail log, in Postfix's format (pflogsumm reads it with --syslog-name=mailops).
               "logPath": {{J(d.LogPath)}},
+              // DNS servers ("host[:port]") for SPF, DKIM and DMARC checks of received mail; an empty list uses /etc/resolv.conf.
+              "dns": { "nameServers": [] },
+              // DKIM keys (New-DkimKey makes them): mail from authenticated users and mynetworks whose From: domain has keys is
+              // signed with each, e.g. { "domain": "example.com", "selector": "s202611", "privateKeyPath": "/etc/mailops/dkim/example.com.s202611.key" }.
+              "dkim": [],
+              // Received mail failing DMARC under p=reject: "reject" refuses it with 550 5.7.1, "quarantine" puts it in the hold queue.
+              "dmarcRejectAction": "reject",
             }
 
             """;
@@ -187,9 +196,21 @@ public static class MailServerConfigFile
             var logPath = PathSetting(root, "logPath", mustHaveDirectory: false) ?? Path.Combine(dataPath, "logs", "mail.log");
             if (Directory.Exists(logPath)) Error("logPath", $"'{logPath}' is a directory; logPath names the log file.");
 
+            var dns = ReadDns(root);
+            var dkim = ReadDkim(root);
+            var rejectAction = DmarcRejectAction.Reject;
+            if (String(root, "dmarcRejectAction") is { } actionText)
+            {
+                if (actionText is "reject" or "quarantine") rejectAction = actionText == "reject" ? DmarcRejectAction.Reject : DmarcRejectAction.Quarantine;
+                else Error("dmarcRejectAction", $"'{actionText}' is not reject or quarantine.");
+            }
+
             if (Errors.Count > 0) return null;
             return new MailServerConfig
             {
+                Dns = dns,
+                Dkim = dkim,
+                DmarcRejectAction = rejectAction,
                 Hostname = hostname ?? MailServerConfig.DefaultHostname(),
                 Domains = domains,
                 Listeners = listeners,
@@ -282,6 +303,63 @@ public static class MailServerConfigFile
             if (cert is null || key is null) { Error(cert is null ? "tls.certificatePath" : "tls.keyPath", "missing: give both certificatePath and keyPath, or neither for a self-signed pair."); return null; }
             foreach (var (setting, reason) in MailServerCertificate.Check(cert, key)) Error($"tls.{setting}", reason);
             return new MailTlsConfig(cert, key, SelfSigned: false);
+        }
+
+        private MailDnsConfig ReadDns(JsonElement root)
+        {
+            if (!root.TryGetProperty("dns", out var dns) || dns.ValueKind == JsonValueKind.Null) return MailDnsConfig.System;
+            if (!Kind(dns, "dns", JsonValueKind.Object)) return MailDnsConfig.System;
+            Known(dns, "dns", DnsSettings);
+            if (!dns.TryGetProperty("nameServers", out var list) || list.ValueKind == JsonValueKind.Null) return MailDnsConfig.System;
+            if (!Kind(list, "dns.nameServers", JsonValueKind.Array)) return MailDnsConfig.System;
+            var servers = new List<string>();
+            var i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var at = $"dns.nameServers[{i++}]";
+                if (!Kind(item, at, JsonValueKind.String)) continue;
+                var text = item.GetString()!.Trim();
+                // An IP literal only: the resolver must not need DNS to find itself.
+                if (!IPAddress.TryParse(text, out _) && ParseEndPoint(text, out var why) is null)
+                    Error(at, $"'{text}' is not a name server: give an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53.");
+                else servers.Add(text);
+            }
+            return new MailDnsConfig(servers);
+        }
+
+        private List<MailDkimKeyConfig> ReadDkim(JsonElement root)
+        {
+            var keys = new List<MailDkimKeyConfig>();
+            if (!root.TryGetProperty("dkim", out var list) || list.ValueKind == JsonValueKind.Null) return keys;
+            if (!Kind(list, "dkim", JsonValueKind.Array)) return keys;
+            var i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var at = $"dkim[{i++}]";
+                if (!Kind(item, at, JsonValueKind.Object)) continue;
+                Known(item, at, DkimSettings);
+                var domainText = String(item, "domain", at);
+                var selectorText = String(item, "selector", at);
+                var path = PathSetting(item, "privateKeyPath", mustHaveDirectory: false, parent: at);
+                string? domain = null, selector = null, keyType = null;
+                if (domainText is null) Error($"{at}.domain", "missing: the signing domain (d=), e.g. \"example.com\".");
+                else if (MailDomainName.TryNormalize(domainText, out var d, out var domainError)) domain = d;
+                else Error($"{at}.domain", domainError);
+                if (selectorText is null) Error($"{at}.selector", "missing: the selector (s=) the public key is published under.");
+                else if (MailOps.Dkim.DkimKeyGenerator.TryNormalizeSelector(selectorText, out var s, out var selectorError)) selector = s;
+                else Error($"{at}.selector", selectorError);
+                if (path is null) Error($"{at}.privateKeyPath", "missing: the PEM private key file (New-DkimKey writes one).");
+                else if (!File.Exists(path)) Error($"{at}.privateKeyPath", $"'{path}' does not exist.");
+                else
+                {
+                    try { keyType = MailOps.Dkim.DkimPublicKey.FromPrivateKeyFile(path).KeyType; }
+                    catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException) { Error($"{at}.privateKeyPath", e.Message); }
+                }
+                if (domain is null || selector is null || path is null || keyType is null) continue;
+                if (keys.Any(k => k.Domain == domain && k.Selector == selector)) { Error($"{at}.selector", $"{selector} is already configured for {domain}."); continue; }
+                keys.Add(new MailDkimKeyConfig(domain, selector, path, keyType));
+            }
+            return keys;
         }
 
         private List<IPNetwork>? ReadNetworks(JsonElement root)

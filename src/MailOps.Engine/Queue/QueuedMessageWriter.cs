@@ -9,8 +9,8 @@ namespace MailOps.Engine.Queue;
 public sealed class QueuedMessageWriter : IAsyncDisposable
 {
     private readonly MailQueue _queue;
-    private readonly string _temporaryContent;
-    private readonly FileStream _content;
+    private string _temporaryContent;
+    private FileStream _content;
     private bool _done;
 
     internal QueuedMessageWriter(MailQueue queue, string queueId)
@@ -18,8 +18,12 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         _queue = queue;
         QueueId = queueId;
         _temporaryContent = Path.Combine(queue.DirectoryOf(QueueState.Incoming), queueId + ".eml.tmp");
-        _content = new FileStream(_temporaryContent, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, useAsync: false);
+        _content = Create(_temporaryContent);
     }
+
+    // Read sharing lets the authentication stage read the content back before commit (OpenWrittenContent).
+    private static FileStream Create(string path) =>
+        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 65536, useAsync: false);
 
     /// <summary>The queue ID the message will have.</summary>
     public string QueueId { get; }
@@ -27,11 +31,51 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     /// <summary>The stream the message content (headers and body, CRLF line ends) is written to.</summary>
     public Stream Content => _content;
 
+    /// <summary>Flushes what was written so far and opens it for reading (to verify or sign it before commit).</summary>
+    public Stream OpenWrittenContent()
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        _content.Flush();
+        return new FileStream(_temporaryContent, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 65536, useAsync: false);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="headers"/> (complete CRLF-ended header lines) before the content written so far, as a header
+    /// is prepended (RFC 8601 5, RFC 6376 5.6): the content is copied behind them into a new temporary file.
+    /// </summary>
+    public async Task PrependAsync(ReadOnlyMemory<byte> headers, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        if (headers.IsEmpty) return;
+        await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var replacement = Path.Combine(Path.GetDirectoryName(_temporaryContent)!, QueueId + ".eml.prepend.tmp");
+        var next = Create(replacement);
+        try
+        {
+            await next.WriteAsync(headers, cancellationToken).ConfigureAwait(false);
+            await using (var old = new FileStream(_temporaryContent, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 65536, useAsync: false))
+                await old.CopyToAsync(next, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await next.DisposeAsync().ConfigureAwait(false);
+            File.Delete(replacement);
+            throw;
+        }
+        await _content.DisposeAsync().ConfigureAwait(false);
+        File.Delete(_temporaryContent);
+        _content = next;
+        _temporaryContent = replacement;
+    }
+
     /// <summary>
     /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs.
     /// Only after this returns may the server say 250: the message then survives a crash or power loss.
     /// </summary>
-    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken)
+    /// <param name="envelope">The envelope to store with the content.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <param name="state">Where the message goes: incoming/ (to be delivered), or hold/ (kept until released).</param>
+    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken, QueueState state = QueueState.Incoming)
     {
         ObjectDisposedException.ThrowIf(_done, this);
         envelope.QueueId = QueueId;
@@ -42,9 +86,9 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         await MailQueue.AppendEnvelopeAsync(_content, envelope, cancellationToken).ConfigureAwait(false);
         await _content.DisposeAsync().ConfigureAwait(false);
 
-        string directory = _queue.DirectoryOf(QueueState.Incoming);
+        string directory = _queue.DirectoryOf(state);
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
-        // Why this fsync: after a crash, the message that got its 250 is still in incoming/ (the rename survives).
+        // Why this fsync: after a crash, the message that got its 250 is still in incoming/ or hold/ (the rename survives).
         Posix.FsyncDirectory(directory);
         _done = true;
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailOps.Engine.Auth;
+using MailOps.Engine.Authentication;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
 using MailOps.Engine.Queue;
@@ -604,10 +605,43 @@ internal sealed class SmtpSession
     {
         Envelope envelope = _envelope!;
         envelope.ArrivalTime = DateTimeOffset.Now;
+        var state = QueueState.Incoming;
+        if (_options.Authentication is { } authentication)
+        {
+            AuthenticationOutcome outcome;
+            try
+            {
+                bool trusted = _authUser is not null || _policy.IsInMyNetworks(_client.Address);
+                await using (Stream written = writer.OpenWrittenContent())
+                {
+                    outcome = await authentication.ProcessAsync(written, _client.Address, _helo ?? "", envelope.Sender, trusted,
+                        mtaListener: !_options.RequireAuthentication, _aborting).ConfigureAwait(false);
+                }
+
+                await writer.PrependAsync(outcome.Headers, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
+            }
+
+            if (outcome.Refusal is { } refusal)
+            {
+                string sender = envelope.Sender;
+                await ResetTransactionAsync().ConfigureAwait(false);
+                return await RejectAsync(refusal.Code, refusal.EnhancedCode, refusal.Text, sender).ConfigureAwait(false);
+            }
+
+            if (outcome.Hold)
+            {
+                state = QueueState.Hold;
+            }
+        }
+
         try
         {
             // Durable first, 250 after: the one promise SMTP makes (RFC 5321 6.1).
-            await writer.CommitAsync(envelope, CancellationToken.None).ConfigureAwait(false);
+            await writer.CommitAsync(envelope, CancellationToken.None, state).ConfigureAwait(false);
         }
         catch (IOException)
         {

@@ -44,6 +44,12 @@ public sealed record SmtpSessionOptions
     /// <summary>Require AUTH before MAIL (a submission listener, RFC 6409 4.3).</summary>
     public bool RequireAuthentication { get; init; }
 
+    /// <summary>
+    /// The end-of-DATA authentication stage (SPF/DKIM/DMARC verdicts for received mail, DKIM signatures for sent mail);
+    /// null to queue messages as received.
+    /// </summary>
+    public MailOps.Engine.Authentication.AuthenticationStage? Authentication { get; init; }
+
     /// <summary>Start TLS as soon as the connection opens, before the greeting (RFC 8314 3.3, port 465).</summary>
     public bool ImplicitTls { get; init; }
 }
