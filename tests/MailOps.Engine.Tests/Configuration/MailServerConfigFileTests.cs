@@ -177,6 +177,30 @@ public sealed class MailServerConfigFileTests : IDisposable
         Assert.Contains("so that group can read it", Assert.Single(MailServerCertificate.Check(cert, key)).Reason);
     }
 
+    [Fact]
+    public void Dns_dkim_and_dmarcRejectAction_load_and_each_fault_names_its_setting_and_line()
+    {
+        var key = MailOps.Dkim.DkimKeyGenerator.Create("example.test", "ed", MailOps.Dkim.DkimKeyAlgorithm.Ed25519, _dir);
+        var config = MailServerConfigFile.Load(Write("auth.jsonc", $$"""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "dns": { "nameServers": ["127.0.0.1:5353", "::1"] },
+              "dkim": [ { "domain": "Example.TEST", "selector": "ed", "privateKeyPath": "{{key.PrivateKeyPath}}" } ],
+              "dmarcRejectAction": "quarantine" }
+            """));
+        Assert.Equal(["127.0.0.1:5353", "::1"], config.Dns.NameServers);
+        Assert.Equal(new MailDkimKeyConfig("example.test", "ed", key.PrivateKeyPath, "ed25519"), Assert.Single(config.Dkim));
+        Assert.Equal(DmarcRejectAction.Quarantine, config.DmarcRejectAction);
+
+        var error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "dns": { "nameServers": ["ns.example.test"] },
+              "dkim": [ { "domain": "example.test", "selector": "bad_selector", "privateKeyPath": "/nonexistent/key" } ],
+              "dmarcRejectAction": "bounce" }
+            """);
+        Assert.Equal(["dkim[0].privateKeyPath", "dkim[0].selector", "dmarcRejectAction", "dns.nameServers[0]"], error.Errors.Select(e => e.Setting).Order());
+        Assert.All(error.Errors, e => Assert.NotNull(e.Line));
+    }
+
     private static void Chown(string path, string owner)
     {
         using var process = System.Diagnostics.Process.Start("chown", [owner, path]);
