@@ -31,22 +31,25 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs.
     /// Only after this returns may the server say 250: the message then survives a crash or power loss.
     /// </summary>
-    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken)
+    public Task CommitAsync(Envelope envelope, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_done, this);
+        cancellationToken.ThrowIfCancellationRequested();
         envelope.QueueId = QueueId;
-        await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Synchronous: the flush only reaches the page cache, and on Unix an async file call is a thread-pool hop.
+        _content.Flush();
         envelope.Size = _content.Length;
-        // Why this fsync (inside AppendEnvelopeAsync): after a crash, a message that got its 250 has all its content
+        // Why this fsync (inside AppendEnvelope): after a crash, a message that got its 250 has all its content
         // and its envelope.
-        await MailQueue.AppendEnvelopeAsync(_content, envelope, cancellationToken).ConfigureAwait(false);
-        await _content.DisposeAsync().ConfigureAwait(false);
+        MailQueue.AppendEnvelope(_content, envelope);
+        _content.Dispose();
 
         string directory = _queue.DirectoryOf(QueueState.Incoming);
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
         // Why this fsync: after a crash, the message that got its 250 is still in incoming/ (the rename survives).
         Posix.FsyncDirectory(directory);
         _done = true;
+        return Task.CompletedTask;
     }
 
     /// <summary>Throws the message away unless it was committed.</summary>

@@ -57,7 +57,9 @@ internal static class LfMessageCopy
                         i++;
                     }
                 }
-                await output.WriteAsync(outBuffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                // Synchronous: the Maildir file is written to the page cache (its fsync follows); on Unix an async
+                // file write is only a thread-pool hop per block.
+                output.Write(outBuffer, 0, n);
                 size += n;
             }
             if (pendingCr)
