@@ -111,7 +111,7 @@ public sealed class MailQueue
         {
             await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             // Why the fsync inside: the rename below must not replace the queue file by one a crash leaves unwritten.
-            await AppendEnvelopeAsync(file, envelope, cancellationToken).ConfigureAwait(false);
+            AppendEnvelope(file, envelope);
         }
 
         File.Move(temporary, target, overwrite: true);
@@ -212,9 +212,9 @@ public sealed class MailQueue
     /// Appends the envelope record and the trailer to a queue file whose content is written, and fsyncs the file:
     /// content and envelope become durable together.
     /// </summary>
-    internal static async Task AppendEnvelopeAsync(FileStream file, Envelope envelope, CancellationToken cancellationToken)
+    internal static void AppendEnvelope(FileStream file, Envelope envelope)
     {
-        await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        file.Flush();
         long contentLength = file.Length;
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(envelope, JsonOptions);
         var trailer = new byte[TrailerLength];

@@ -75,22 +75,25 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     /// <param name="envelope">The envelope to store with the content.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <param name="state">Where the message goes: incoming/ (to be delivered), or hold/ (kept until released).</param>
-    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken, QueueState state = QueueState.Incoming)
+    public Task CommitAsync(Envelope envelope, CancellationToken cancellationToken, QueueState state = QueueState.Incoming)
     {
         ObjectDisposedException.ThrowIf(_done, this);
+        cancellationToken.ThrowIfCancellationRequested();
         envelope.QueueId = QueueId;
-        await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Synchronous: the flush only reaches the page cache, and on Unix an async file call is a thread-pool hop.
+        _content.Flush();
         envelope.Size = _content.Length;
-        // Why this fsync (inside AppendEnvelopeAsync): after a crash, a message that got its 250 has all its content
+        // Why this fsync (inside AppendEnvelope): after a crash, a message that got its 250 has all its content
         // and its envelope.
-        await MailQueue.AppendEnvelopeAsync(_content, envelope, cancellationToken).ConfigureAwait(false);
-        await _content.DisposeAsync().ConfigureAwait(false);
+        MailQueue.AppendEnvelope(_content, envelope);
+        _content.Dispose();
 
         string directory = _queue.DirectoryOf(state);
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
         // Why this fsync: after a crash, the message that got its 250 is still in incoming/ or hold/ (the rename survives).
         Posix.FsyncDirectory(directory);
         _done = true;
+        return Task.CompletedTask;
     }
 
     /// <summary>Throws the message away unless it was committed.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace MailOps.Engine.Smtp;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace MailOps.Engine.Smtp;
 /// </summary>
 internal sealed class MessageDataDecoder
 {
+    // The bytes that end a run of ordinary line content: everything else is copied in bulk.
+    private static readonly SearchValues<byte> LineSpecials = SearchValues.Create("\r\n\0"u8);
+
     private readonly Stream _output;
     private readonly long _maxSize;
     private readonly bool _rejectBareNewline;
@@ -51,6 +56,23 @@ internal sealed class MessageDataDecoder
     {
         for (int i = 0; i < input.Length; i++)
         {
+            if (_state == State.InLine)
+            {
+                // Inside a line only CR, LF and NUL change anything: copy the run before the next one at once.
+                int run = input[i..].IndexOfAny(LineSpecials);
+                if (run < 0)
+                {
+                    run = input.Length - i;
+                }
+
+                if (run > 0)
+                {
+                    InLineRun(input.Slice(i, run));
+                    i += run - 1;
+                    continue;
+                }
+            }
+
             byte b = input[i];
             switch (_state)
             {
@@ -164,6 +186,43 @@ internal sealed class MessageDataDecoder
         }
 
         Emit(b);
+    }
+
+    // Ordinary line content (no CR, LF or NUL), as InLine for each byte.
+    private void InLineRun(ReadOnlySpan<byte> run)
+    {
+        // RFC 5321 4.5.3.1.6: a text line is at most 1000 octets including CRLF.
+        _lineLength += run.Length;
+        if (_lineLength > 998)
+        {
+            LineTooLong = true;
+        }
+
+        if (Refused)
+        {
+            return;
+        }
+
+        if (Size + run.Length > _maxSize)
+        {
+            Size = _maxSize + 1;
+            TooBig = true;
+            _pendingCount = 0;
+            return;
+        }
+
+        Size += run.Length;
+        while (run.Length > 0)
+        {
+            int n = Math.Min(run.Length, _pending.Length - _pendingCount);
+            run[..n].CopyTo(_pending.AsSpan(_pendingCount));
+            _pendingCount += n;
+            run = run[n..];
+            if (_pendingCount == _pending.Length)
+            {
+                Flush();
+            }
+        }
     }
 
     private void Emit(byte b)

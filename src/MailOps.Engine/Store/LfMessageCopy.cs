@@ -28,24 +28,38 @@ internal static class LfMessageCopy
             while ((read = await input.ReadAsync(inBuffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 var n = 0;
-                for (var i = 0; i < read; i++)
+                var i = 0;
+                while (i < read)
                 {
-                    var b = inBuffer[i];
                     if (pendingCr)
                     {
                         pendingCr = false;
                         // CR LF: the CR goes; any other CR stays.
-                        if (b != Lf) lastWritten = outBuffer[n++] = Cr;
+                        if (inBuffer[i] != Lf) lastWritten = outBuffer[n++] = Cr;
                     }
-                    if (b == Cr)
+                    // Up to the next CR nothing changes: copy the run at once and count its LFs (each is bare, as
+                    // written, unless it follows a CR that stayed).
+                    var rest = inBuffer.AsSpan(i, read - i);
+                    var cr = rest.IndexOf(Cr);
+                    var run = rest[..(cr < 0 ? rest.Length : cr)];
+                    if (run.Length > 0)
+                    {
+                        bareLf += run.Count(Lf);
+                        if (run[0] == Lf && lastWritten == Cr) bareLf--;
+                        run.CopyTo(outBuffer.AsSpan(n));
+                        n += run.Length;
+                        lastWritten = run[^1];
+                        i += run.Length;
+                    }
+                    if (cr >= 0)
                     {
                         pendingCr = true;
-                        continue;
+                        i++;
                     }
-                    if (b == Lf && lastWritten != Cr) bareLf++;
-                    lastWritten = outBuffer[n++] = b;
                 }
-                await output.WriteAsync(outBuffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                // Synchronous: the Maildir file is written to the page cache (its fsync follows); on Unix an async
+                // file write is only a thread-pool hop per block.
+                output.Write(outBuffer, 0, n);
                 size += n;
             }
             if (pendingCr)

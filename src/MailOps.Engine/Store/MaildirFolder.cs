@@ -47,7 +47,8 @@ public sealed class MaildirFolder : IMailFolder
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                Options = FileOptions.Asynchronous,
+                // No buffer: LfMessageCopy writes 64 KiB blocks, each one write(2).
+                BufferSize = 0,
             }))
             {
                 (size, virtualSize) = await LfMessageCopy.CopyAsync(message, file, cancellationToken).ConfigureAwait(false);

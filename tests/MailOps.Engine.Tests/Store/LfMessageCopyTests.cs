@@ -42,6 +42,22 @@ public class LfMessageCopyTests
         Assert.Equal(8, vsize);
     }
 
+    [Fact]
+    public async Task Random_line_ends_in_random_reads_are_stored_as_byte_by_byte_conversion_stores_them()
+    {
+        var random = new Random(5321);
+        for (var round = 0; round < 300; round++)
+        {
+            var text = new string(Enumerable.Range(0, random.Next(0, 200)).Select(_ => "ab\r\n"[random.Next(4)]).ToArray());
+            var (stored, size, vsize) = await Copy(text, random.Next(1, 20));
+            // Reference: CRLF becomes LF, every other CR stays; W counts each stored LF not after a CR twice.
+            var expected = text.Replace("\r\n", "\n");
+            Assert.Equal(expected, stored);
+            Assert.Equal(expected.Length, size);
+            Assert.Equal(expected.Length + expected.Where((c, i) => c == '\n' && (i == 0 || expected[i - 1] != '\r')).Count(), vsize);
+        }
+    }
+
     private sealed class ChunkedStream(byte[] data, int chunk) : MemoryStream(data)
     {
         public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
