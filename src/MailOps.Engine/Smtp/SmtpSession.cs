@@ -624,6 +624,11 @@ internal sealed class SmtpSession
             {
                 return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A fault in the checks must never cost the session or the message: the client retries later (RFC 5321 4.2.5).
+                return await FailTransactionAsync(451, "4.3.0", $"Error: message authentication failed ({e.GetType().Name})").ConfigureAwait(false);
+            }
 
             if (outcome.Refusal is { } refusal)
             {

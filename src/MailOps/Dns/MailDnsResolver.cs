@@ -79,6 +79,10 @@ public sealed class MailDnsResolver
 
     private async Task<DnsLookup> AskAsync(string name, QueryType type, CancellationToken cancellationToken)
     {
+        // DnsClient drops system name servers it cannot reach (in a network namespace with only loopback, all of them)
+        // and then refuses to ask at all: that is a resolver that cannot answer now, a temporary error, not a crash.
+        if (NameServers.Count == 0 || _client.NameServers.Count == 0)
+            return new DnsLookup(name, type, DnsLookupStatus.TempError, [], "", "no usable name server configured", false);
         try
         {
             var response = await _client.QueryAsync(name, type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
@@ -103,6 +107,10 @@ public sealed class MailDnsResolver
         catch (SocketException e)
         {
             return new DnsLookup(name, type, DnsLookupStatus.TempError, [], string.Join(",", NameServers), e.Message, false);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "servers")
+        {
+            return new DnsLookup(name, type, DnsLookupStatus.TempError, [], "", "no usable name server configured", false);
         }
     }
 

@@ -61,6 +61,8 @@ public sealed class TestMailSite : IDisposable
             AliasesFile = d.AliasesFile,
             CatchAll = catchAll,
             MailOwner = mailOwner,
+            // Inbound SPF/DKIM/DMARC checks ask a closed loopback port: a quick temperror, never the machine's resolver.
+            Dns = new MailDnsConfig(["127.0.0.1:9"]),
             DataPath = d.DataPath,
             LogPath = d.LogPath,
         };

@@ -37,6 +37,8 @@ static class EmbeddedMailServer
             MyNetworks = myNetworks,
             UsersFile = defaults.UsersFile,
             AliasesFile = defaults.AliasesFile,
+            // Inbound SPF/DKIM/DMARC checks ask a closed loopback port: a quick temperror, never the machine's resolver.
+            Dns = new MailDnsConfig(["127.0.0.1:9"]),
             DataPath = defaults.DataPath,
             LogPath = defaults.LogPath,
         };
