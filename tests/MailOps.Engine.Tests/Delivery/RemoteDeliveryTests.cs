@@ -263,10 +263,9 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
     [Fact]
     public async Task A_bracketed_relay_host_gets_all_remote_mail_without_MX_lookup()
     {
-        using var relay = Sink("127.0.0.7");
+        using var relay = Sink("127.0.0.7", "-a"); // -a: smtp-sink's AUTH accepts anything with a 250, which no real client takes
         // No DNS at all: the bracketed relay host needs none.
-        await using var server = await MailServer.StartAsync(_site.Config(relayHost: new MailRelayHost("127.0.0.7", _port, MxLookup: false),
-            relayHostCredentials: new NetworkCredential("relay-user", "relay-pw")), "relay");
+        await using var server = await MailServer.StartAsync(_site.Config(relayHost: new MailRelayHost("127.0.0.7", _port, MxLookup: false)), "relay");
         var id = await SendAsync("bob@example.test", ["x@nullmx.test", "y@elsewhere.example"], "Subject: via relay\r\n\r\nhi\r\n");
         var log = server.WaitForLog(l => l.Contains($"{id}: removed"), "delivery via the relay host");
         Assert.Equal(2, Regex.Matches(log, $@"relay=127\.0\.0\.7\[127\.0\.0\.7\]:{_port}, .*status=sent").Count);
@@ -308,7 +307,7 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
         await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1, "alice gets the notice");
         var report = (MultipartReport)MimeMessage.Load(_site.MessagesOf("alice")[0]).Body!;
         var groups = ((MessageDeliveryStatus)report[1]).StatusGroups;
-        Assert.Equal(2, groups.Count);
+        Assert.Equal(2, groups.Count(g => g.Count > 0)); // the per-message group and nobody's
         Assert.Equal("rfc822; nobody@postfix.test", groups[1]["Final-Recipient"]);
     }
 
