@@ -330,7 +330,7 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
             }
             """);
         string id;
-        using (var host = StartHost(configFile))
+        using (var host = await StartHostAsync(configFile))
         {
             id = await SendAsync("bob@example.test", ["carol@dest.test"], "Subject: survives\r\n\r\nhi\r\n");
             // The message is in the SMTP dialogue with mx1 (waiting for the DATA reply) when the server dies.
@@ -349,15 +349,16 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
         Assert.Single(mx1.Messages());
     }
 
-    private static System.Diagnostics.Process StartHost(string configFile)
+    private static async Task<System.Diagnostics.Process> StartHostAsync(string configFile)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(typeof(SmtpTestHost).Assembly.Location);
         start.ArgumentList.Add("mail-server");
         start.ArgumentList.Add(configFile);
         var process = System.Diagnostics.Process.Start(start)!;
-        var ready = process.StandardOutput.ReadLine();
-        Assert.True(ready?.StartsWith("ready") == true, $"host did not start: {ready} {process.StandardError.ReadToEnd()}");
+        var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(ready?.StartsWith("ready") == true, $"host did not start: {ready} {(process.HasExited ? await process.StandardError.ReadToEndAsync() : "")}");
         return process;
     }
 
