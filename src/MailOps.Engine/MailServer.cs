@@ -15,7 +15,8 @@ namespace MailOps.Engine;
 
 /// <summary>
 /// A running bundled mail server: the stages of the engine put together from one configuration, in the order a
-/// message takes them (listeners, SMTP sessions, policy, queue, local delivery, Maildir store), plus its log.
+/// message takes them (listeners, SMTP sessions, policy, queue, local delivery and the Maildir store or remote delivery
+/// over SMTP, non-delivery notices), plus its log.
 /// </summary>
 public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 {
@@ -23,19 +24,21 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     private readonly MailLog _log;
     private readonly SmtpSessionLog _sessionLog;
     private readonly LocalDeliveryAgent _delivery;
+    private readonly RemoteDeliveryAgent _remote;
     private readonly X509Certificate2 _certificate;
     private long _connections;
     private long _queued;
     private long _rejected;
     private int _stopped;
 
-    private MailServer(string name, MailServerConfig config, MailLog log, LocalDeliveryAgent delivery, X509Certificate2 certificate, MailQueue queue)
+    private MailServer(string name, MailServerConfig config, MailLog log, LocalDeliveryAgent delivery, RemoteDeliveryAgent remote, X509Certificate2 certificate, MailQueue queue)
     {
         Name = name;
         Config = config;
         _log = log;
         _sessionLog = new SmtpSessionLog(log);
         _delivery = delivery;
+        _remote = remote;
         _certificate = certificate;
         Queue = queue;
         StartTime = DateTimeOffset.Now;
@@ -63,6 +66,8 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     public long Rejected => Interlocked.Read(ref _rejected);
     /// <summary>Copies delivered to local mailboxes.</summary>
     public long Delivered => _delivery.Delivered;
+    /// <summary>Recipients accepted by remote servers (or the relay host).</summary>
+    public long Relayed => _remote.Sent;
     /// <summary>The Maildir root of the users' mail.</summary>
     public string MailPath => Config.MailPath;
     /// <summary>The log file.</summary>
@@ -88,12 +93,29 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
         var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
         var log = new MailLog(config.LogPath, config.Hostname);
-        var delivery = new LocalDeliveryAgent(queue, recipients, store, log) { Concurrency = config.Limits.DeliveryConcurrency };
-        var server = new MailServer(name, config, log, delivery, certificate, queue);
+        // One resolver for MX lookups and the inbound checks, asking what dns.nameServers names (the system resolver by default).
+        var resolver = new MailOps.Dns.MailDnsResolver(config.Dns.NameServers.Count > 0 ? config.Dns.NameServers : null);
+        var remote = new RemoteDeliveryAgent(new RemoteDeliveryOptions
+        {
+            HostName = config.Hostname,
+            RelayHost = config.RelayHost,
+            RelayHostCredentials = config.RelayHostCredentials,
+            TlsPolicies = config.TlsPolicies,
+            Port = config.RemoteSmtpPort,
+            DestinationConcurrency = config.Limits.DestinationConcurrency,
+        }, resolver, log);
+        var delivery = new LocalDeliveryAgent(queue, recipients, store, log)
+        {
+            Concurrency = config.Limits.DeliveryConcurrency,
+            Remote = remote,
+            Notifier = new NonDeliveryNotifier(queue, config.Hostname, log),
+            Retry = config.Queue,
+        };
+        var server = new MailServer(name, config, log, delivery, remote, certificate, queue);
         try
         {
             delivery.Start();
-            server.StartListeners(recipients);
+            server.StartListeners(recipients, resolver);
         }
         catch
         {
@@ -103,12 +125,11 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         return server;
     }
 
-    private void StartListeners(ILocalRecipients recipients)
+    private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver)
     {
         var policy = new RelayPolicy(recipients, Config.MyNetworks);
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
         var endpoints = new List<MailServerEndpoint>();
-        var resolver = new MailOps.Dns.MailDnsResolver(Config.Dns.NameServers.Count > 0 ? Config.Dns.NameServers : null);
         var authentication = new AuthenticationStage(Config.Hostname, resolver, Config.Dkim, Config.DmarcRejectAction);
         foreach (var listener in Config.Listeners)
         {
@@ -178,6 +199,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         await _delivery.StopAsync().ConfigureAwait(false);
         foreach (var listener in _listeners) await listener.DisposeAsync().ConfigureAwait(false);
         await _delivery.DisposeAsync().ConfigureAwait(false);
+        await _remote.DisposeAsync().ConfigureAwait(false);
         _log.Dispose();
         _certificate.Dispose();
     }

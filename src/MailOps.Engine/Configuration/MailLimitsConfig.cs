@@ -17,6 +17,8 @@ public sealed record MailLimitsConfig
     public TimeSpan DataTimeout { get; init; } = TimeSpan.FromSeconds(300);
     /// <summary>Messages delivered at once; Postfix's default_process_limit for its delivery agents. Default: twice the cores, at least 8.</summary>
     public int DeliveryConcurrency { get; init; } = Delivery.LocalDeliveryAgent.DefaultConcurrency;
+    /// <summary>Connections at once to one remote destination; Postfix's default_destination_concurrency_limit, 20.</summary>
+    public int DestinationConcurrency { get; init; } = 20;
     /// <summary>Errors after which a session is closed; Postfix's smtpd_hard_error_limit, 20.</summary>
     public int ErrorLimit { get; init; } = 20;
 }

@@ -68,6 +68,27 @@ public sealed class MailServerConfig
     /// <summary>What to do with received mail that fails DMARC under p=reject: refuse it (the default) or hold it.</summary>
     public DmarcRejectAction DmarcRejectAction { get; init; } = DmarcRejectAction.Reject;
 
+    /// <summary>The smarthost for all remote mail (Postfix's relayhost); null delivers to each domain's MX hosts.</summary>
+    public MailRelayHost? RelayHost { get; init; }
+
+    /// <summary>The login for AUTH at <see cref="RelayHost"/> (Postfix's smtp_sasl_password_maps); null for none.</summary>
+    public NetworkCredential? RelayHostCredentials { get; init; }
+
+    /// <summary>
+    /// TLS towards remote destinations (Postfix's smtp_tls_security_level and smtp_tls_policy_maps): the key is a
+    /// recipient domain (or the relay host), "*" sets the default; anything not listed is <see cref="MailTlsPolicy.May"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, MailTlsPolicy> TlsPolicies { get; init; } = new Dictionary<string, MailTlsPolicy>();
+
+    /// <summary>
+    /// The port remote delivery connects to at MX hosts; 25. Only for tests and labs, where the receiving servers
+    /// listen elsewhere (Postfix's <c>smtp_tcp_port</c>).
+    /// </summary>
+    public int RemoteSmtpPort { get; init; } = 25;
+
+    /// <summary>Retry and lifetime of deferred messages.</summary>
+    public MailQueueConfig Queue { get; init; } = new();
+
     /// <summary>Where the queue, the mailboxes and the logs live.</summary>
     public required string DataPath { get; init; }
 

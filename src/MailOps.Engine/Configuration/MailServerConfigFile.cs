@@ -16,13 +16,16 @@ public static class MailServerConfigFile
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     private static readonly string[] RootSettings =
-        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath", "dns", "dkim", "dmarcRejectAction"];
+        ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath",
+         "dns", "dkim", "dmarcRejectAction", "relayHost", "relayHostAuth", "tlsPolicy", "remoteSmtpPort", "queue"];
     private static readonly string[] DnsSettings = ["nameServers"];
     private static readonly string[] DkimSettings = ["domain", "selector", "privateKeyPath"];
+    private static readonly string[] RelayHostAuthSettings = ["username", "password"];
+    private static readonly string[] QueueSettings = ["minimalBackoff", "maximalBackoff", "maximalLifetime", "bounceLifetime"];
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
-        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency"];
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -97,7 +100,21 @@ public static class MailServerConfigFile
                 "errorLimit": {{l.ErrorLimit}},
                 // Messages delivered to mailboxes at once (Postfix's default_process_limit for its delivery agents).
                 "deliveryConcurrency": {{l.DeliveryConcurrency}},
+                // Connections at once to one remote destination (Postfix's default_destination_concurrency_limit).
+                "destinationConcurrency": {{l.DestinationConcurrency}},
               },
+              // DNS servers ("address[:port]") for remote delivery's MX lookups and the SPF/DKIM/DMARC checks of received mail;
+              // empty uses /etc/resolv.conf.
+              "dns": { "nameServers": [] },
+              // Send all remote mail through this host (Postfix's relayhost): "[host]:port" without MX lookup, "host" via its MX.
+              "relayHost": null,
+              // Login at the relay host: { "username": "...", "password": "..." }; keep this file private when set.
+              "relayHostAuth": null,
+              // TLS per destination domain: "may" (STARTTLS when offered, any certificate) or "encrypt" (no TLS: defer); "*" is the default.
+              "tlsPolicy": { "*": "may" },
+              // Retries of deferred mail, in seconds (Postfix's minimal_backoff_time, maximal_backoff_time,
+              // maximal_queue_lifetime and bounce_queue_lifetime); after the lifetime the mail is returned to its sender.
+              "queue": { "minimalBackoff": 300, "maximalBackoff": 4000, "maximalLifetime": 432000, "bounceLifetime": 432000 },
               // Allow AUTH without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
               "allowPlaintextAuthOnLoopback": false,
               // Answer VRFY; off so that addresses cannot be harvested (Postfix's disable_vrfy_command = yes).
@@ -115,8 +132,6 @@ public static class MailServerConfigFile
               "dataPath": {{J(d.DataPath)}},
               // The mail log, in Postfix's format (pflogsumm reads it with --syslog-name=mailops).
               "logPath": {{J(d.LogPath)}},
-              // DNS servers ("host[:port]") for SPF, DKIM and DMARC checks of received mail; an empty list uses /etc/resolv.conf.
-              "dns": { "nameServers": [] },
               // DKIM keys (New-DkimKey makes them): mail from authenticated users and mynetworks whose From: domain has keys is
               // signed with each, e.g. { "domain": "example.com", "selector": "s202611", "privateKeyPath": "/etc/mailops/dkim/example.com.s202611.key" }.
               "dkim": [],
@@ -204,6 +219,11 @@ public static class MailServerConfigFile
                 if (actionText is "reject" or "quarantine") rejectAction = actionText == "reject" ? DmarcRejectAction.Reject : DmarcRejectAction.Quarantine;
                 else Error("dmarcRejectAction", $"'{actionText}' is not reject or quarantine.");
             }
+            var relayHost = ReadRelayHost(root);
+            var relayHostCredentials = ReadRelayHostAuth(root, relayHost);
+            var tlsPolicies = ReadTlsPolicies(root);
+            var remoteSmtpPort = ReadRemoteSmtpPort(root);
+            var queue = ReadQueue(root);
 
             if (Errors.Count > 0) return null;
             return new MailServerConfig
@@ -211,6 +231,11 @@ public static class MailServerConfigFile
                 Dns = dns,
                 Dkim = dkim,
                 DmarcRejectAction = rejectAction,
+                RelayHost = relayHost,
+                RelayHostCredentials = relayHostCredentials,
+                TlsPolicies = tlsPolicies,
+                RemoteSmtpPort = remoteSmtpPort,
+                Queue = queue,
                 Hostname = hostname ?? MailServerConfig.DefaultHostname(),
                 Domains = domains,
                 Listeners = listeners,
@@ -385,6 +410,79 @@ public static class MailServerConfigFile
             return networks;
         }
 
+        private MailRelayHost? ReadRelayHost(JsonElement root)
+        {
+            var text = String(root, "relayHost");
+            if (text is null) return null;
+            var relay = MailRelayHost.Parse(text, out var why);
+            if (relay is null) Error("relayHost", why);
+            return relay;
+        }
+
+        private NetworkCredential? ReadRelayHostAuth(JsonElement root, MailRelayHost? relayHost)
+        {
+            if (!root.TryGetProperty("relayHostAuth", out var auth) || auth.ValueKind == JsonValueKind.Null) return null;
+            if (!Kind(auth, "relayHostAuth", JsonValueKind.Object)) return null;
+            Known(auth, "relayHostAuth", RelayHostAuthSettings);
+            var user = String(auth, "username", "relayHostAuth");
+            var password = String(auth, "password", "relayHostAuth");
+            if (user is null || password is null) { Error(user is null ? "relayHostAuth.username" : "relayHostAuth.password", "missing: give both username and password."); return null; }
+            if (relayHost is null) { Error("relayHostAuth", "is set but relayHost is not; AUTH is only used with a relay host."); return null; }
+            return new NetworkCredential(user, password);
+        }
+
+        private Dictionary<string, MailTlsPolicy> ReadTlsPolicies(JsonElement root)
+        {
+            var policies = new Dictionary<string, MailTlsPolicy>(StringComparer.OrdinalIgnoreCase);
+            if (!root.TryGetProperty("tlsPolicy", out var map) || map.ValueKind == JsonValueKind.Null) return policies;
+            if (!Kind(map, "tlsPolicy", JsonValueKind.Object)) return policies;
+            foreach (var property in map.EnumerateObject())
+            {
+                var at = $"tlsPolicy.{property.Name}";
+                if (property.Name != "*" && !MailDomainName.TryNormalize(property.Name, out _, out _))
+                { Error(at, $"'{property.Name}' is not a domain or host name (or \"*\" for the default)."); continue; }
+                var value = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                if (value is null || !Enum.TryParse<MailTlsPolicy>(value, ignoreCase: true, out var level) || !Enum.IsDefined(level) || char.IsDigit(value[0]))
+                { Error(at, $"must be \"may\" or \"encrypt\"{(value is null ? "." : Suggest(value, ["may", "encrypt"]))}"); continue; }
+                policies[property.Name] = level;
+            }
+            return policies;
+        }
+
+        private int ReadRemoteSmtpPort(JsonElement root)
+        {
+            if (!root.TryGetProperty("remoteSmtpPort", out var value) || value.ValueKind == JsonValueKind.Null) return 25;
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var port) || port is < 1 or > 65535)
+            { Error("remoteSmtpPort", "must be a port number from 1 to 65535."); return 25; }
+            return port;
+        }
+
+        private MailQueueConfig ReadQueue(JsonElement root)
+        {
+            var d = new MailQueueConfig();
+            if (!root.TryGetProperty("queue", out var queue) || queue.ValueKind == JsonValueKind.Null) return d;
+            if (!Kind(queue, "queue", JsonValueKind.Object)) return d;
+            Known(queue, "queue", QueueSettings);
+            TimeSpan Seconds(string name, TimeSpan fallback)
+            {
+                var at = $"queue.{name}";
+                if (!queue.TryGetProperty(name, out var value)) return fallback;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var n) || n <= 0 || n > 365 * 86400.0)
+                { Error(at, "must be a number of seconds above 0 (at most a year)."); return fallback; }
+                return TimeSpan.FromSeconds(n);
+            }
+            var result = new MailQueueConfig
+            {
+                MinimalBackoff = Seconds("minimalBackoff", d.MinimalBackoff),
+                MaximalBackoff = Seconds("maximalBackoff", d.MaximalBackoff),
+                MaximalLifetime = Seconds("maximalLifetime", d.MaximalLifetime),
+                BounceLifetime = Seconds("bounceLifetime", d.BounceLifetime),
+            };
+            if (result.MaximalBackoff < result.MinimalBackoff)
+                Error("queue.maximalBackoff", $"{result.MaximalBackoff.TotalSeconds} is less than minimalBackoff ({result.MinimalBackoff.TotalSeconds}).");
+            return result;
+        }
+
         private MailLimitsConfig ReadLimits(JsonElement root)
         {
             var d = new MailLimitsConfig();
@@ -413,6 +511,7 @@ public static class MailServerConfigFile
                 DataTimeout = TimeSpan.FromSeconds(Number("dataTimeout", (long)d.DataTimeout.TotalSeconds, 1, 3600, "seconds")),
                 ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),
                 DeliveryConcurrency = (int)Number("deliveryConcurrency", d.DeliveryConcurrency, 1, 1000, "messages"),
+                DestinationConcurrency = (int)Number("destinationConcurrency", d.DestinationConcurrency, 1, 1000, "connections"),
             };
         }
 

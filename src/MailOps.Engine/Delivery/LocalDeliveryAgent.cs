@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using MailOps.Engine.Configuration;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
 using MailOps.Engine.Queue;
@@ -14,6 +15,9 @@ namespace MailOps.Engine.Delivery;
 /// one message, and copies to one mailbox queue behind its dovecot-uidlist lock. Every recipient is delivered once: a
 /// message found in active that this run did not move there is "maybe delivered", and a copy already in the mailbox is
 /// recognised, not repeated; the envelope is rewritten only when the message stays queued.
+/// It is also the queue manager for the rest of the path: non-local recipients go to <see cref="Remote"/> (Postfix's
+/// smtp), deferred messages return to active when their <see cref="Envelope.NextAttempt"/> comes (<see cref="Retry"/>),
+/// and recipients that failed for good, or for too long, go back to the sender through <see cref="Notifier"/>.
 /// </summary>
 public sealed class LocalDeliveryAgent : IAsyncDisposable
 {
@@ -28,6 +32,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     // The queue IDs a worker holds, so that no message is taken twice.
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _workers = new();
+    // When each deferred message is due (read from its envelope once, then kept here).
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
     private SemaphoreSlim? _slots;
     private CancellationTokenSource? _stop;
     private Task? _loop;
@@ -50,6 +56,15 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     public long Deferred => Interlocked.Read(ref _deferred);
     /// <summary>Recipients that failed permanently so far.</summary>
     public long Bounced => Interlocked.Read(ref _bounced);
+
+    /// <summary>Delivers to other servers; null leaves non-local recipients deferred ("remote delivery is not enabled").</summary>
+    public RemoteDeliveryAgent? Remote { get; init; }
+
+    /// <summary>Returns failed mail to its sender; null sends no notices (the failures are only logged).</summary>
+    public NonDeliveryNotifier? Notifier { get; init; }
+
+    /// <summary>Backoff and lifetime of deferred messages (Postfix's defaults unless configured).</summary>
+    public MailQueueConfig Retry { get; init; } = new();
 
     /// <summary>How often the queue is scanned when nobody signals new mail.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(5);
@@ -109,12 +124,53 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
             {
                 _log?.Warning("qmgr", $"queue scan failed: {e.Message}");
             }
-            try { scanActive = !await _wake.WaitAsync(ScanInterval, cancellationToken).ConfigureAwait(false); }
+            try { scanActive = !await _wake.WaitAsync(NextWait(), cancellationToken).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
     }
 
-    /// <summary>One pass: every message in active (left by a crash) and incoming is delivered as far as it can be.</summary>
+    // Until the next scan: the scan interval, or less when a deferred message is due sooner.
+    private TimeSpan NextWait()
+    {
+        var wait = ScanInterval;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var due in _due.Values)
+        {
+            var until = due - now;
+            if (until < wait) wait = until;
+        }
+        return wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait;
+    }
+
+    // The deferred messages whose next attempt has come (qmgr's scan of the deferred queue).
+    private async Task<List<string>> DueDeferredAsync(CancellationToken cancellationToken)
+    {
+        var due = new List<string>();
+        var now = DateTimeOffset.UtcNow;
+        var listed = _queue.List(QueueState.Deferred);
+        foreach (var gone in _due.Keys.Except(listed)) _due.TryRemove(gone, out _);
+        foreach (var id in listed)
+        {
+            if (_inFlight.ContainsKey(id)) continue;
+            if (!_due.TryGetValue(id, out var next))
+            {
+                try
+                {
+                    var envelope = await _queue.ReadEnvelopeAsync(QueueState.Deferred, id, cancellationToken).ConfigureAwait(false);
+                    next = envelope.NextAttempt ?? now;
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+                {
+                    continue; // moved away meanwhile, or unreadable: the administrator's to look at
+                }
+                _due[id] = next;
+            }
+            if (next <= now) due.Add(id);
+        }
+        return due;
+    }
+
+    /// <summary>One pass: every message in active (left by a crash), incoming, and deferred when due is delivered as far as it can be.</summary>
     public async Task DeliverQueuedAsync(CancellationToken cancellationToken)
     {
         var started = await DispatchAsync(scanActive: true, cancellationToken).ConfigureAwait(false);
@@ -128,6 +184,7 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         var found = new List<(string Id, QueueState State)>();
         if (scanActive) found.AddRange(_queue.List(QueueState.Active).Select(id => (id, QueueState.Active)));
         found.AddRange(_queue.List(QueueState.Incoming).Select(id => (id, QueueState.Incoming)));
+        found.AddRange((await DueDeferredAsync(cancellationToken).ConfigureAwait(false)).Select(id => (id, QueueState.Deferred)));
         var started = new List<Task>();
         var batch = new List<(string Id, QueueState State)>();
         try
@@ -171,7 +228,9 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
             }
             try
             {
-                _queue.Move(id, QueueState.Incoming, QueueState.Active, sync: false);
+                // From incoming, or from deferred when due: the envelope there is final (fsynced before the move to deferred).
+                _queue.Move(id, state, QueueState.Active, sync: false);
+                if (state == QueueState.Deferred) _due.TryRemove(id, out _);
                 ready.Add((id, false));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -278,11 +337,46 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         var envelope = await _queue.ReadEnvelopeAsync(QueueState.Active, id, cancellationToken).ConfigureAwait(false);
         ExpandAliases(envelope);
         if (!recovering) _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
+        var failedBefore = envelope.Recipients.Where(r => r.Status == RecipientStatus.Bounced).ToHashSet();
+        var remote = new List<EnvelopeRecipient>();
         foreach (var recipient in envelope.Recipients)
         {
             if (recipient.Status is RecipientStatus.Delivered or RecipientStatus.Bounced) continue;
             cancellationToken.ThrowIfCancellationRequested();
+            if (Remote is not null && !_recipients.IsLocalDomain(DomainOf(recipient.Address)))
+            {
+                remote.Add(recipient);
+                continue;
+            }
             await DeliverRecipientAsync(envelope, recipient, recovering, cancellationToken).ConfigureAwait(false);
+        }
+        if (remote.Count > 0)
+        {
+            // After the local copies: a crash during the SMTP dialogue redelivers remotely (RFC 5321 6.1 accepts a
+            // duplicate), never locally (the recovering path finds those copies).
+            await Remote!.DeliverAsync(envelope, () => _queue.OpenContent(QueueState.Active, id), remote, cancellationToken).ConfigureAwait(false);
+            foreach (var recipient in remote)
+            {
+                if (recipient.Status == RecipientStatus.Deferred) Interlocked.Increment(ref _deferred);
+                else if (recipient.Status == RecipientStatus.Bounced) Interlocked.Increment(ref _bounced);
+            }
+        }
+        envelope.Attempts++;
+        var now = DateTimeOffset.UtcNow;
+        var deferred = envelope.Recipients.Where(r => r.Status == RecipientStatus.Deferred).ToList();
+        if (deferred.Count > 0 && Retry.IsExpired(envelope.Sender, envelope.ArrivalTime, now))
+        {
+            // maximal_queue_lifetime: the last temporary failure becomes final; the notice carries its reason.
+            _log?.Expired(id, envelope.Sender);
+            foreach (var recipient in deferred) recipient.Status = RecipientStatus.Bounced;
+            Interlocked.Add(ref _bounced, deferred.Count);
+        }
+        var failedNow = envelope.Recipients.Where(r => r.Status == RecipientStatus.Bounced && !failedBefore.Contains(r)).ToList();
+        if (failedNow.Count > 0 && Notifier is not null)
+        {
+            // Queued (fsynced) before this message's own envelope changes: a crash in between can send a notice twice, never lose it.
+            if (await Notifier.NotifyAsync(envelope, failedNow, () => _queue.OpenContent(QueueState.Active, id), cancellationToken).ConfigureAwait(false) is not null)
+                Signal();
         }
         var open = envelope.Recipients.Where(r => r.Status is RecipientStatus.Pending or RecipientStatus.Deferred or RecipientStatus.Delivering).ToArray();
         if (open.Length == 0)
@@ -294,10 +388,15 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         }
         else
         {
+            if (open.All(r => r.Status == RecipientStatus.Deferred)) envelope.NextAttempt = Retry.NextAttempt(envelope.ArrivalTime, now);
             // Why the fsync (inside WriteEnvelopeAsync): a retry from deferred does not look for copies, so the
             // recipients already delivered must be recorded before the message leaves active.
             await _queue.WriteEnvelopeAsync(QueueState.Active, envelope, cancellationToken).ConfigureAwait(false);
-            if (open.All(r => r.Status == RecipientStatus.Deferred)) _queue.Move(id, QueueState.Active, QueueState.Deferred);
+            if (open.All(r => r.Status == RecipientStatus.Deferred))
+            {
+                _queue.Move(id, QueueState.Active, QueueState.Deferred);
+                _due[id] = envelope.NextAttempt!.Value;
+            }
         }
     }
 

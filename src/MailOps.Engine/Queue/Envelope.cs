@@ -50,6 +50,9 @@ public sealed class Envelope
     /// <summary>How many delivery attempts were made so far.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>When a deferred message is due for its next attempt (Postfix keeps it in the queue file's mtime); null until deferred.</summary>
+    public DateTimeOffset? NextAttempt { get; set; }
+
     /// <summary>Size of the stored content in octets, including the Received: header.</summary>
     public long Size { get; set; }
 }

@@ -18,6 +18,12 @@ public sealed class EnvelopeRecipient
     /// <summary>The last delivery response (for deferred or bounced recipients); null when none yet.</summary>
     public string? LastResponse { get; set; }
 
+    /// <summary>The server that gave the last response, as a DSN's Remote-MTA (RFC 3464 2.3.5), e.g. "mx.example.org"; null for local delivery.</summary>
+    public string? RemoteMta { get; set; }
+
+    /// <summary>The remote server's reply, as a DSN's Diagnostic-Code (RFC 3464 2.3.6) without its "smtp;" type; null when there was none.</summary>
+    public string? Diagnostic { get; set; }
+
     /// <summary>When delivery handed this recipient's copy to the mailbox store (status <see cref="RecipientStatus.Delivering"/>).</summary>
     public DateTimeOffset? DeliveringSince { get; set; }
 }

@@ -22,6 +22,40 @@ public sealed class MailServerConfigFileTests : IDisposable
         Assert.Throws<MailServerConfigException>(() => MailServerConfigFile.Load(Write("mailops.json", text)));
 
     [Fact]
+    public void Remote_delivery_settings_load_and_each_mistake_is_named_with_its_line()
+    {
+        var config = MailServerConfigFile.Load(Write("remote.jsonc", """
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "dns": { "nameServers": [ "127.0.0.1:5353" ] },
+              "relayHost": "[smtp.example.net]:587",
+              "relayHostAuth": { "username": "u", "password": "p" },
+              "tlsPolicy": { "*": "may", "bank.example": "encrypt" },
+              "remoteSmtpPort": 2526,
+              "queue": { "minimalBackoff": 1, "maximalBackoff": 2.5, "maximalLifetime": 60 } }
+            """));
+        Assert.Equal(["127.0.0.1:5353"], config.Dns.NameServers);
+        Assert.Equal(new MailRelayHost("smtp.example.net", 587, MxLookup: false), config.RelayHost);
+        Assert.Equal("u", config.RelayHostCredentials!.UserName);
+        Assert.Equal(MailTlsPolicy.Encrypt, config.TlsPolicies["BANK.example"]);
+        Assert.Equal(2526, config.RemoteSmtpPort);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), config.Queue.MaximalBackoff);
+        Assert.Equal(TimeSpan.FromDays(5), config.Queue.BounceLifetime);
+
+        var refused = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "dns": { "nameServers": [ "dns.example" ] },
+              "relayHost": "[smtp.example.net:587",
+              "tlsPolicy": { "bank.example": "encrpyt" },
+              "queue": { "minimalBackoff": 10, "maximalBackoff": 5 } }
+            """);
+        var settings = refused.Errors.Select(e => e.Setting).ToArray();
+        Assert.Contains("dns.nameServers[0]", settings);
+        Assert.Contains("relayHost", settings);
+        Assert.Contains(refused.Errors, e => e.Setting == "tlsPolicy.bank.example" && e.Reason.Contains("did you mean 'encrypt'"));
+        Assert.Contains("queue.maximalBackoff", settings);
+    }
+
+    [Fact]
     public void The_written_template_loads_back_as_the_embedded_default()
     {
         var path = Path.Combine(_dir, "mailops.json");

@@ -172,7 +172,7 @@ public sealed class MailServerTests : IDisposable
         }
         await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1, "the note reaches alice");
 
-        // Remote delivery is not enabled yet: the relayed message waits in deferred, marked with alice's login and TLS.
+        // No DNS server answers this site's remote delivery: the relayed message waits in deferred, marked with alice's login and TLS.
         await TestMailSite.WaitUntilAsync(() => _site.Queue.List(QueueState.Deferred).Count == 1, "the relayed message is deferred");
         var envelope = await _site.Queue.ReadEnvelopeAsync(QueueState.Deferred, _site.Queue.List(QueueState.Deferred)[0], CancellationToken.None);
         Assert.Equal("alice@example.test", envelope.AuthUser);

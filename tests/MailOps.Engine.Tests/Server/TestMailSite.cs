@@ -41,7 +41,13 @@ public sealed class TestMailSite : IDisposable
     /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
     /// site's ports; <paramref name="myNetworks"/> replaces mynetworks when given.
     /// </summary>
-    public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null)
+    /// <remarks>
+    /// Remote delivery asks <paramref name="nameServers"/>, by default a port where no DNS server answers, so that mail
+    /// for other domains stays deferred (a DNS failure) whatever the machine's resolver knows.
+    /// </remarks>
+    public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
+        IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
+        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         return new MailServerConfig
@@ -61,10 +67,15 @@ public sealed class TestMailSite : IDisposable
             AliasesFile = d.AliasesFile,
             CatchAll = catchAll,
             MailOwner = mailOwner,
-            // Inbound SPF/DKIM/DMARC checks ask a closed loopback port: a quick temperror, never the machine's resolver.
-            Dns = new MailDnsConfig(["127.0.0.1:9"]),
             DataPath = d.DataPath,
             LogPath = d.LogPath,
+            // MX lookups and inbound checks ask the test's DNS, or a closed loopback port: never the machine's resolver.
+            Dns = new MailDnsConfig(nameServers ?? ["127.0.0.1:9"]),
+            RemoteSmtpPort = remoteSmtpPort,
+            RelayHost = relayHost,
+            RelayHostCredentials = relayHostCredentials,
+            Queue = queue ?? new MailQueueConfig(),
+            TlsPolicies = tlsPolicies ?? new Dictionary<string, MailTlsPolicy>(),
         };
     }
 
