@@ -1,3 +1,4 @@
+using MailOps.Tests.TestSupport;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;

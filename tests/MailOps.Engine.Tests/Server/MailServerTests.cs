@@ -46,7 +46,7 @@ public sealed class MailServerTests : IDisposable
         var mailOwner = new MailOwner("mail", owner.Uid, owner.Gid);
         await using (var server = await MailServer.StartAsync(_site.Config(mailOwner: mailOwner), "e2e"))
         {
-            var (exit, output) = await Smtp.ExternalProgram.RunAsync("swaks", "--server", $"127.0.0.1:{_site.MtaPort}",
+            var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync("swaks", "--server", $"127.0.0.1:{_site.MtaPort}",
                 "--from", "bob@remote.test", "--to", "alice@example.test", "--helo", "remote.test", "--data", "@" + dataFile);
             Assert.True(exit == 0, output);
             queueId = Regex.Match(output, @"queued as (\w+)").Groups[1].Value;
@@ -92,7 +92,7 @@ public sealed class MailServerTests : IDisposable
             s.sendmail('py@remote.test', ['alice@example.test'], 'Subject: from python\r\n\r\nhello alice\r\n')
             s.quit()
             """;
-        var (exit, output) = await Smtp.ExternalProgram.RunAsync("python3", "-c", script, _site.MtaPort.ToString());
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync("python3", "-c", script, _site.MtaPort.ToString());
         Assert.True(exit == 0, output);
 
         using (var client = new SmtpClient())
@@ -497,7 +497,7 @@ public sealed class MailServerTests : IDisposable
     // The owner of a file as the kernel reports it: `stat -c %u`.
     private static uint StatUid(string path)
     {
-        var (exit, output) = Smtp.ExternalProgram.RunAsync("stat", "-c", "%u", path).GetAwaiter().GetResult();
+        var (exit, output) = TestSupport.ExternalProgram.RunForOutputAsync("stat", "-c", "%u", path).GetAwaiter().GetResult();
         Assert.True(exit == 0, output);
         return uint.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -136,7 +136,7 @@ public sealed class RealClientTests
     public async Task Swaks_delivers_a_message_to_a_local_recipient()
     {
         await using var server = TestServer.Start();
-        var (exit, output) = await ExternalProgram.RunAsync(
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync(
             "swaks", "--server", $"127.0.0.1:{server.Port}", "--from", "swaks@remote.test", "--to", "alice@local.test", "--helo", "swaks.test");
         Assert.True(exit == 0, output);
         Envelope envelope = Assert.Single(await server.IncomingAsync());
@@ -149,7 +149,7 @@ public sealed class RealClientTests
     public async Task Swaks_pipelines_its_commands_and_the_message_is_queued()
     {
         await using var server = TestServer.Start();
-        var (exit, output) = await ExternalProgram.RunAsync(
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync(
             "swaks", "--server", $"127.0.0.1:{server.Port}", "--pipeline", "--from", "p@remote.test", "--to", "alice@local.test,bob@local.test");
         Assert.True(exit == 0, output);
         Envelope envelope = Assert.Single(await server.IncomingAsync());
@@ -160,7 +160,7 @@ public sealed class RealClientTests
     public async Task Swaks_authenticates_after_STARTTLS_on_the_submission_listener()
     {
         await using var server = TestServer.Start(SmtpListenerKind.Submission);
-        var (exit, output) = await ExternalProgram.RunAsync(
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync(
             "swaks", "--server", $"127.0.0.1:{server.Port}", "--tls", "--auth", "PLAIN", "--auth-user", "alice@local.test",
             "--auth-password", "secret", "--from", "alice@local.test", "--to", "someone@elsewhere.example");
         Assert.True(exit == 0, output);
@@ -173,7 +173,7 @@ public sealed class RealClientTests
     public async Task Swaks_with_a_wrong_password_gets_535_and_nothing_is_queued()
     {
         await using var server = TestServer.Start(SmtpListenerKind.Submission);
-        var (exit, output) = await ExternalProgram.RunAsync(
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync(
             "swaks", "--server", $"127.0.0.1:{server.Port}", "--tls", "--auth", "LOGIN", "--auth-user", "alice@local.test",
             "--auth-password", "wrong", "--from", "alice@local.test", "--to", "bob@local.test");
         Assert.NotEqual(0, exit);
@@ -193,7 +193,7 @@ public sealed class RealClientTests
             print(refused)
             s.quit()
             """;
-        var (exit, output) = await ExternalProgram.RunAsync("/usr/bin/python3", "-c", script, server.Port.ToString());
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync("/usr/bin/python3", "-c", script, server.Port.ToString());
         Assert.True(exit == 0, output);
         Assert.Contains("550", output); // nobody@local.test was refused with 550 5.1.1, alice accepted
         Envelope envelope = Assert.Single(await server.IncomingAsync());
@@ -206,7 +206,7 @@ public sealed class RealClientTests
     public async Task Postfix_smtp_source_sends_50_messages_over_5_sessions_and_all_are_queued()
     {
         await using var server = TestServer.Start();
-        var (exit, output) = await ExternalProgram.RunAsync(
+        var (exit, output) = await TestSupport.ExternalProgram.RunForOutputAsync(
             "/usr/sbin/smtp-source", "-s", "5", "-m", "50", "-f", "a@x.test", "-t", "alice@local.test", $"127.0.0.1:{server.Port}");
         Assert.True(exit == 0, output);
         List<Envelope> queued = await server.IncomingAsync();
