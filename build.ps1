@@ -12,16 +12,21 @@
                run the xunit projects and the Pester tests of the built module in a fresh pwsh, inside a network
                namespace with only loopback when possible; ends with `tests: N passed, N failed, N skipped`.
       Package  a versioned module folder out/MailOps/<version> that works from $env:PSModulePath.
-      Bench    build, then the end-to-end SMTP benchmark tests/bench/Invoke-SmtpBenchmark.ps1: Postfix's smtp-source
-               drives MailOps, a private Postfix delivering into Maildir, and smtp-sink (the ceiling) on 127.0.0.1,
-               1 KiB and 64 KiB messages at 1, 10 and 50 sessions; prints msg/s, ratios and peak memory and writes
-               JSON and markdown under tests/results/bench. Needs root (installs postfix when missing). Not part of
-               Test. -BenchParameters passes parameters to the script (e.g. @{ Count = 500, 100 }).
+      Bench    build, then the benchmarks under tests/bench (not part of Test; root; installs postfix when missing),
+               each writing JSON and markdown under tests/results/bench. -Benchmark picks them (default: all):
+                 Smtp   Invoke-SmtpBenchmark.ps1: Postfix's smtp-source drives MailOps, a private Postfix delivering
+                        into Maildir, and smtp-sink (the ceiling) on 127.0.0.1, 1 KiB and 64 KiB messages at 1, 10
+                        and 50 sessions; msg/s end to end, ratios and peak memory.
+                 Relay  Invoke-RelayBenchmark.ps1: MailOps and Postfix relaying the same load to smtp-sink; msg/s
+                        and the ratio.
+               -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 .EXAMPLE
     dotnet pwsh -Command './build.ps1 Bench -BenchParameters @{ Count = 500, 100; Sessions = 1, 10 }'
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench -Benchmark Relay
 #>
 [CmdletBinding()]
 param(
@@ -32,7 +37,12 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Bench only: parameters for tests/bench/Invoke-SmtpBenchmark.ps1 (Count, SizeKiB, Sessions, Server, ...).
+    # Bench only: which benchmarks to run.
+    [ValidateSet('Smtp', 'Relay')]
+    [string[]] $Benchmark = @('Smtp', 'Relay'),
+
+    # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, ...); each script gets the
+    # ones it declares.
     [hashtable] $BenchParameters = @{}
 )
 
@@ -179,9 +189,17 @@ function Invoke-Bench {
         Invoke-Native apt-get install -y -qq --no-install-recommends postfix
     }
     Invoke-Build
-    # In this process, so that the server processes it starts run on the same pwsh; it stops everything it starts.
-    & (Join-Path $Root 'tests/bench/Invoke-SmtpBenchmark.ps1') @BenchParameters
-    if ($LASTEXITCODE -ne 0) { throw "The benchmark had failed cells (exit code $LASTEXITCODE)." }
+    $failed = @()
+    foreach ($name in $Benchmark) {
+        $script = Join-Path $Root "tests/bench/Invoke-${name}Benchmark.ps1"
+        $declared = (Get-Command $script).Parameters.Keys
+        $parameters = @{}
+        foreach ($key in $BenchParameters.Keys) { if ($key -in $declared) { $parameters[$key] = $BenchParameters[$key] } }
+        # In this process, so that the server processes it starts run on the same pwsh; it stops everything it starts.
+        & $script @parameters
+        if ($LASTEXITCODE -ne 0) { $failed += $name }
+    }
+    if ($failed) { throw "Benchmarks with failed cells: $($failed -join ', ')." }
 }
 
 function Invoke-Package {
