@@ -1,0 +1,23 @@
+namespace MailOps.Hosts;
+
+/// <summary>A program and its arguments, run on a host without a shell interpreting them (remotely, each word is quoted).</summary>
+public sealed class HostCommand
+{
+    /// <summary>Creates the command <paramref name="program"/> with <paramref name="arguments"/>.</summary>
+    public HostCommand(string program, params IEnumerable<string> arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        Program = program;
+        Arguments = [.. arguments];
+        foreach (var argument in Arguments) ArgumentNullException.ThrowIfNull(argument, nameof(arguments));
+    }
+
+    /// <summary>The program: a name looked up on PATH, or a path.</summary>
+    public string Program { get; }
+
+    /// <summary>The arguments, each passed as one word.</summary>
+    public IReadOnlyList<string> Arguments { get; }
+
+    /// <summary>The command as a quoted shell line, for messages and -Verbose.</summary>
+    public override string ToString() => string.Join(' ', new[] { Program }.Concat(Arguments).Select(PosixShell.Quote));
+}
