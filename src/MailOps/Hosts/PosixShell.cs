@@ -18,17 +18,22 @@ public static class PosixShell
 
     /// <summary>
     /// The command line that runs <paramref name="command"/> on a remote shell: program and arguments each quoted,
-    /// behind <c>sudo -n --</c> when <paramref name="sudo"/> (never prompting for a password).
+    /// behind <c>sudo -n --</c> when <paramref name="sudo"/> (never prompting for a password). The program is stopped
+    /// when the SSH channel closes, since sshd does not pass signals to root sessions.
     /// </summary>
     public static string CommandLine(HostCommand command, bool sudo)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var line = new StringBuilder();
+        var program = new StringBuilder();
+        if (sudo) program.Append("sudo -n -- ");
+        program.Append(Quote(command.Program));
+        foreach (var argument in command.Arguments) program.Append(' ').Append(Quote(argument));
         // sshd runs the command with a user PATH that often lacks the sbin directories where postconf and postfix live.
-        line.Append("PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\"; export PATH; exec ");
-        if (sudo) line.Append("sudo -n -- ");
-        line.Append(Quote(command.Program));
-        foreach (var argument in command.Arguments) line.Append(' ').Append(Quote(argument));
-        return line.ToString();
+        // The program runs in the background with no input; a watcher reads the channel's input (saved as fd 3, as a
+        // background job's own stdin is /dev/null) and, when it ends because the client closed the channel, stops it.
+        return "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\"; export PATH; exec 3<&0; "
+            + program + " </dev/null 3<&- & p=$!; "
+            + "{ cat <&3 >/dev/null 2>&1; kill $p 2>/dev/null; } & w=$!; exec 3<&-; "
+            + "wait $p; s=$?; kill $w 2>/dev/null; exit $s";
     }
 }
