@@ -24,6 +24,12 @@
         'Remove-MailUser'
         'Set-MailUser'
         'Test-MailDns'
+        'New-MailHostSession'
+        'Get-MailHostSession'
+        'Remove-MailHostSession'
+        'Get-PostfixConfig'
+        'Set-PostfixConfig'
+        'Get-DovecotConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -90,7 +90,8 @@ function Invoke-Build {
 }
 
 function Install-TestPrerequisites {
-    # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier.
+    # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
+    # Postfix, Dovecot, and OpenSSH's sshd (with sudo) for the host sessions.
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'
@@ -105,6 +106,9 @@ function Install-TestPrerequisites {
         '/usr/lib/dovecot/pop3' = 'dovecot-pop3d'
         'swaks'                = 'swaks'
         'pflogsumm'            = 'pflogsumm'
+        '/usr/sbin/sshd'       = 'openssh-server'
+        'ssh-keygen'           = 'openssh-client'
+        'sudo'                 = 'sudo'
     }
     $missing = { param($what) if ($what.StartsWith('/')) { -not (Test-Path $what) } else { -not (Get-Command $what -ErrorAction SilentlyContinue) } }
     $packages = @($needed.GetEnumerator() | Where-Object { & $missing $_.Key } | ForEach-Object Value | Select-Object -Unique)

@@ -10,6 +10,7 @@ BeforeAll {
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
     Import-Module (Join-Path $root 'src/MailOps.PowerShell/Help/HelpMarkdown.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestDns.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestSsh.psm1') -Force
     # -WhatIf and -Confirm are documented like any parameter (as PlatyPS does); the other common ones are not.
     $common = [Management.Automation.PSCmdlet]::CommonParameters
     function Get-TypeName([type] $Type) {
@@ -66,12 +67,20 @@ Describe 'Help of <Name>' -ForEach $commands {
         }
     }
 
-    It 'has examples that run without error against the fixture DNS' {
+    It 'has examples that run without error against the fixture DNS and sshd' {
         $dns = Start-TestDns
+        # Examples that open host sessions reach a real sshd on 127.0.0.1; its port, client key and known_hosts are
+        # the defaults of New-MailHostSession here, as the fixture nsd is Test-MailDns's name server.
+        $ssh = if ($page.Examples.Code -match 'MailHostSession') { Start-TestSsh }
         $work = New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))
         try {
             foreach ($example in $page.Examples) {
                 $PSDefaultParameterValues['Test-MailDns:NameServer'] = $dns.Endpoint
+                if ($ssh) {
+                    $PSDefaultParameterValues['New-MailHostSession:Port'] = $ssh.Port
+                    $PSDefaultParameterValues['New-MailHostSession:KeyFilePath'] = $ssh.ClientKey
+                    $PSDefaultParameterValues['New-MailHostSession:KnownHostsPath'] = $ssh.KnownHosts
+                }
                 Push-Location $work
                 try {
                     $output = & ([scriptblock]::Create($example.Code)) 2>&1
@@ -79,10 +88,14 @@ Describe 'Help of <Name>' -ForEach $commands {
                     $errors | Should -BeNullOrEmpty -Because "'$($example.Title)' must run cleanly: $errors"
                     @($output).Count | Should -BeGreaterThan 0 -Because "'$($example.Title)' shows something"
                 }
-                finally { Pop-Location; $PSDefaultParameterValues.Remove('Test-MailDns:NameServer') }
+                finally {
+                    Pop-Location
+                    foreach ($key in @($PSDefaultParameterValues.Keys)) { if ($key -like '*:*') { $PSDefaultParameterValues.Remove($key) } }
+                    Get-MailHostSession | Remove-MailHostSession
+                }
             }
         }
-        finally { Stop-TestDns $dns; Remove-Item $work -Recurse -Force }
+        finally { Stop-TestDns $dns; Stop-TestSsh $ssh; Remove-Item $work -Recurse -Force }
     }
 }
 
