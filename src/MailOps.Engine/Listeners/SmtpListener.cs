@@ -52,6 +52,8 @@ public sealed class SmtpListener : IAsyncDisposable
         {
             RequireAuthentication = options.Session.RequireAuthentication || options.Kind != SmtpListenerKind.Mta,
             ImplicitTls = options.Kind == SmtpListenerKind.SubmissionTls,
+            // The service names of Postfix's master.cf, as anvil counts and smtpd reports them.
+            ServiceName = options.Kind switch { SmtpListenerKind.Submission => "submission", SmtpListenerKind.SubmissionTls => "submissions", _ => "smtp" },
         };
         _policy = policy;
         _queue = queue;

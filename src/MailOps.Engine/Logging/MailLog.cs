@@ -135,6 +135,32 @@ public sealed class MailLog : IDisposable
     public void NonDeliveryNotification(string queueId, string notificationQueueId) =>
         Write("bounce", $"{queueId}: sender non-delivery notification: {notificationQueueId}");
 
+    /// <summary>
+    /// The verdicts of one received message, one line per check in the form of the milter or policy daemon Postfix sites
+    /// run for it, under our syslog name:
+    /// <c>policyd-spf[pid]: QUEUEID: Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=…; helo=…; envelope-from=…; receiver=…</c>
+    /// (pypolicyd-spf), <c>opendkim[pid]: QUEUEID: DKIM verification successful (d=… s=…)</c> per signature or
+    /// <c>QUEUEID: no signature data</c> (OpenDKIM), and <c>opendmarc[pid]: QUEUEID: example.com pass</c> (OpenDMARC).
+    /// </summary>
+    public void Verdicts(string queueId, MailOps.Authentication.MessageAuthenticationResult verdicts, MailLogClient client, string? helo, string receiver)
+    {
+        var spf = verdicts.Spf;
+        var identity = verdicts.IsHeloIdentity ? "helo" : "mailfrom";
+        var keyword = char.ToUpperInvariant(spf.Keyword[0]) + spf.Keyword[1..];
+        Write("policyd-spf", $"{queueId}: Received-SPF: {keyword} ({identity}) identity={identity}; client-ip={client.Address}; helo={helo ?? ""}; " +
+            $"envelope-from={(spf.Sender.Length == 0 ? "<>" : spf.Sender)}; receiver={receiver}");
+        if (verdicts.Dkim.Count == 0) Write("opendkim", $"{queueId}: no signature data");
+        foreach (var d in verdicts.Dkim)
+        {
+            var key = $"d={d.Domain ?? "?"} s={d.Selector ?? "?"}";
+            Write("opendkim", d.Result == "pass"
+                ? $"{queueId}: DKIM verification successful ({key})"
+                : $"{queueId}: DKIM verification {d.Result} ({key}){(d.Reason is null ? "" : ": " + d.Reason)}");
+        }
+        var dmarc = verdicts.Dmarc;
+        Write("opendmarc", $"{queueId}: {(dmarc.FromDomain.Length == 0 ? "unknown" : dmarc.FromDomain)} {dmarc.Keyword}");
+    }
+
     /// <summary><c>program[pid]: warning: text</c>; pflogsumm lists these under "Warnings".</summary>
     public void Warning(string program, string text) => Write(program, $"warning: {text}");
 
