@@ -103,11 +103,12 @@ public static class MailServerConfigFile
                 "deliveryConcurrency": {{l.DeliveryConcurrency}},
                 // Connections at once to one remote destination (Postfix's default_destination_concurrency_limit).
                 "destinationConcurrency": {{l.DestinationConcurrency}},
-                // Rate limits per client address and service within rateTimeUnit, 0 for none (Postfix's anvil and
-                // smtpd_client_connection_rate_limit, smtpd_client_message_rate_limit, smtpd_client_recipient_rate_limit):
-                // the connection over the limit gets 421 4.7.0, the MAIL or RCPT over it 450 4.7.1, and the log a warning.
+                // Rate limits count per client address and service within rateTimeUnit; 0 is none; the log gets a warning
+                // (Postfix's anvil). Connections per client (smtpd_client_connection_rate_limit); the one over it gets 421 4.7.0.
                 "clientConnectionRateLimit": {{l.ClientConnectionRateLimit}},
+                // MAIL commands per client (smtpd_client_message_rate_limit); the one over it gets 450 4.7.1.
                 "clientMessageRateLimit": {{l.ClientMessageRateLimit}},
+                // RCPT commands per client (smtpd_client_recipient_rate_limit); the one over it gets 450 4.7.1.
                 "clientRecipientRateLimit": {{l.ClientRecipientRateLimit}},
                 // Messages (MAIL commands) one authenticated user may send within rateTimeUnit, from anywhere; 0 for none.
                 "saslUserMessageRateLimit": {{l.SaslUserMessageRateLimit}},
