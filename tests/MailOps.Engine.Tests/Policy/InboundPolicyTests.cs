@@ -39,14 +39,15 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         return (exit, output + error);
     }
 
-    private static MimeMessage Message(string from, string to, string subject)
+    /// <summary>Sends messages from <paramref name="from"/> over <paramref name="client"/> until one is refused; returns the refusal and how many went through.</summary>
+    private static async Task<(SmtpCommandException Refusal, int Sent)> SendUntilRefusedAsync(SmtpClient client, string from)
     {
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse(from));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = subject;
-        message.Body = new TextPart("plain") { Text = "Hello." };
-        return message;
+        for (var sent = 0; sent < 10; sent++)
+        {
+            try { await client.SendAsync(RealClientTests.Message(from, "alice@example.test", $"message {sent + 1}")); }
+            catch (SmtpCommandException refusal) { return (refusal, sent); }
+        }
+        throw new Xunit.Sdk.XunitException("ten messages went through");
     }
 
     [Fact]
@@ -96,9 +97,8 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         await using var server = await StartAsync(new MailLimitsConfig { ClientMessageRateLimit = 2 });
         using var client = new SmtpClient();
         await client.ConnectAsync("127.0.0.1", _site.MtaPort, SecureSocketOptions.None);
-        await client.SendAsync(Message("bob@remote.test", "alice@example.test", "one"));
-        await client.SendAsync(Message("bob@remote.test", "alice@example.test", "two"));
-        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("bob@remote.test", "alice@example.test", "three")));
+        var (refused, sent) = await SendUntilRefusedAsync(client, "bob@remote.test");
+        Assert.Equal(2, sent);
         Assert.Equal(450, (int)refused.StatusCode);
         Assert.Contains("Error: too much mail from 127.0.0.1", refused.Message);
         await client.DisconnectAsync(true);
@@ -133,8 +133,8 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         client.ServerCertificateValidationCallback = (_, _, _, _) => true;
         await client.ConnectAsync("127.0.0.1", _site.SubmissionPort, SecureSocketOptions.StartTls);
         await client.AuthenticateAsync("alice@example.test", "secret");
-        await client.SendAsync(Message("alice@example.test", "alice@example.test", "one"));
-        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("alice@example.test", "alice@example.test", "two")));
+        var (refused, sent) = await SendUntilRefusedAsync(client, "alice@example.test");
+        Assert.Equal(1, sent);
         Assert.Equal(450, (int)refused.StatusCode);
         Assert.Contains("Error: too much mail from alice@example.test", refused.Message);
         await client.DisconnectAsync(true);
