@@ -82,12 +82,27 @@ public sealed class MailLog : IDisposable
     /// <param name="helo">The HELO/EHLO name, or null when none was given.</param>
     public void Reject(string? queueId, string stage, MailLogClient client, string reply, string? sender, string? recipient, string protocol, string? helo)
     {
-        var text = new StringBuilder($"{queueId ?? "NOQUEUE"}: reject: {stage} from {client}: {reply};");
+        Write("smtpd", $"{queueId ?? "NOQUEUE"}: reject: {stage} from {client}: {reply};{Transaction(sender, recipient, protocol, helo)}");
+    }
+
+    /// <summary>
+    /// cleanup: <c>QUEUEID: hold: END-OF-MESSAGE from name[addr]: reason; from=&lt;s&gt; to=&lt;r&gt; proto=ESMTP helo=&lt;h&gt;</c>, the line of a
+    /// HOLD action at the end of the message (Postfix's milter form); pflogsumm counts it as "held".
+    /// </summary>
+    public void Hold(string queueId, MailLogClient client, string reason, string? sender, string? recipient, string protocol, string? helo)
+    {
+        Write("cleanup", $"{queueId}: hold: END-OF-MESSAGE from {client}: {reason};{Transaction(sender, recipient, protocol, helo)}");
+    }
+
+    // smtpd's and cleanup's tail of a reject or hold line: " from=<s> to=<r> proto=ESMTP helo=<h>", leaving out what is unknown.
+    private static string Transaction(string? sender, string? recipient, string protocol, string? helo)
+    {
+        var text = new StringBuilder();
         if (sender is not null) text.Append($" from=<{sender}>");
         if (recipient is not null) text.Append($" to=<{recipient}>");
         text.Append($" proto={protocol}");
         if (helo is not null) text.Append($" helo=<{helo}>");
-        Write("smtpd", text.ToString());
+        return text.ToString();
     }
 
     /// <summary>cleanup: <c>QUEUEID: message-id=&lt;id&gt;</c>; angle brackets are added when the header value lacks them.</summary>

@@ -51,6 +51,9 @@ public sealed class SmtpSessionLog : ISmtpSessionObserver
                 // anvil's limits as smtpd reports them: "Connection rate limit exceeded: 4 from name[addr] for service smtp".
                 _log.Warning("smtpd", $"{what} from {client} for service {e.Service}");
                 break;
+            case SmtpSessionEventKind.Held when e.QueueId is { } queueId && e.Text is { } reason:
+                _log.Hold(queueId, client, reason, e.Sender, e.Recipient, e.Protocol, e.Helo);
+                break;
             case SmtpSessionEventKind.MessageAuthenticated when e.QueueId is { } queueId && e.Verdicts is { } verdicts:
                 _log.Verdicts(queueId, verdicts, client, e.Helo, e.HostName ?? "");
                 break;

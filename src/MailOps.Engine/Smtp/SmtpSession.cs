@@ -664,6 +664,7 @@ internal sealed class SmtpSession
         Envelope envelope = _envelope!;
         envelope.ArrivalTime = DateTimeOffset.Now;
         var state = QueueState.Incoming;
+        string? heldFor = null;
         if (_options.Authentication is { } authentication)
         {
             AuthenticationOutcome outcome;
@@ -701,6 +702,7 @@ internal sealed class SmtpSession
             if (outcome.Hold)
             {
                 state = QueueState.Hold;
+                heldFor = outcome.Verdicts?.Dmarc.FromDomain;
             }
         }
 
@@ -715,6 +717,13 @@ internal sealed class SmtpSession
         }
 
         Notify(SmtpSessionEventKind.Queued, writer.QueueId, envelope, messageId: headers.MessageId());
+        if (state == QueueState.Hold)
+        {
+            // RFC 7489 6.6.3 quarantine (or a reject turned into quarantine): logged as cleanup logs a HOLD action.
+            Notify(SmtpSessionEventKind.Held, $"Email quarantined per DMARC policy for {heldFor}", envelope, sender: envelope.Sender,
+                recipient: envelope.Recipients.LastOrDefault()?.Address);
+        }
+
         _envelope = null;
         _queueId = null;
         await ReplyAsync($"250 2.0.0 Ok: queued as {writer.QueueId}").ConfigureAwait(false);

@@ -200,7 +200,7 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
     }
 
     [Fact]
-    public async Task The_log_holds_the_SPF_DKIM_and_DMARC_verdicts_and_pflogsumm_counts_a_DMARC_reject_and_a_refused_size()
+    public async Task The_log_holds_the_SPF_DKIM_and_DMARC_verdicts_and_pflogsumm_counts_a_DMARC_reject_a_refused_size_and_a_quarantine()
     {
         await using var server = await StartAsync(new MailLimitsConfig { MessageSizeLimit = 2000 });
         var (exit, output) = await PythonAsync("""
@@ -213,6 +213,7 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
                 s.sendmail('boss@forged.policy.test', ['alice@example.test'], 'From: <boss@forged.policy.test>\r\nSubject: forged\r\n\r\nhello\r\n')
             except smtplib.SMTPDataError as e:
                 print('forged:', e.smtp_code, e.smtp_error.decode())
+            print('quarantined:', s.sendmail('promo@quarantined.policy.test', ['alice@example.test'], 'From: <promo@quarantined.policy.test>\r\nSubject: promo\r\n\r\nhello\r\n'))
             try:
                 s.sendmail('news@pass.policy.test', ['alice@example.test'], 'From: <news@pass.policy.test>\r\nSubject: big\r\n\r\n' + 'x' * 70 + ('\r\n' + 'x' * 70) * 40)
             except smtplib.SMTPDataError as e:
@@ -223,6 +224,7 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         Assert.Contains("pass: {}", output);
         Assert.Contains("forged: 550 5.7.1 Email rejected per DMARC policy for forged.policy.test", output);
         Assert.Contains("big: 552 5.3.4 Error: message file too big", output);
+        Assert.Contains("quarantined: {}", output);
 
         var log = server.WaitForLog(l => l.Contains("status=sent") && l.Contains("disconnect from"), "the passing message delivered");
         await server.StopAsync(TimeSpan.FromSeconds(5));
@@ -236,10 +238,14 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         Assert.Contains($"{forgedId}: reject: END-OF-MESSAGE from unknown[127.0.0.1]: 550 5.7.1 Email rejected per DMARC policy for forged.policy.test; " +
             "from=<boss@forged.policy.test> to=<alice@example.test> proto=ESMTP helo=<python.test>\n", log);
         Assert.Matches(@": reject: END-OF-MESSAGE from unknown\[127\.0\.0\.1\]: 552 5\.3\.4 Error: message file too big; from=<news@pass\.policy\.test> to=<alice@example\.test>", log);
+        Assert.Matches(@"mailops/cleanup\[\d+\]: \w+: hold: END-OF-MESSAGE from unknown\[127\.0\.0\.1\]: Email quarantined per DMARC policy for quarantined\.policy\.test; " +
+            @"from=<promo@quarantined\.policy\.test> to=<alice@example\.test> proto=ESMTP helo=<python\.test>\n", log);
+        Assert.Single(_site.Queue.List(MailOps.Engine.Queue.QueueState.Hold));
 
         var report = Pflogsumm.Report(server.LogPath);
         Assert.Equal(2, Pflogsumm.GrandTotal(report, "rejected"));
-        Assert.Equal(3, Pflogsumm.GrandTotal(report, "received"));
+        Assert.Equal(4, Pflogsumm.GrandTotal(report, "received"));
+        Assert.Equal(1, Pflogsumm.GrandTotal(report, "held"));
         Assert.Equal(1, Pflogsumm.GrandTotal(report, "delivered"));
         // pflogsumm files both under the stage they were refused at.
         Assert.Matches(@"message reject detail\n-+\n  END-OF-MESSAGE\n", report);
