@@ -16,29 +16,39 @@ internal static class ForgedAuthenticationResults
     public static IReadOnlyList<(long Start, long Length)> Find(Stream content, string authServId)
     {
         var found = new List<(long, long)>();
-        var buffer = new byte[HeaderSectionLimit];
-        int length = 0, read;
-        while (length < buffer.Length && (read = content.Read(buffer, length, buffer.Length - length)) > 0) length += read;
-        var bytes = buffer.AsSpan(0, length);
-
-        int fieldStart = -1, position = 0;
-        while (position < bytes.Length)
+        var field = new MemoryStream();
+        var line = new MemoryStream();
+        long position = 0, fieldStart = -1;
+        // Only the header section is read, line by line (the stream is buffered): not the body, not beyond the limit.
+        while (position < HeaderSectionLimit && ReadLine(content, line))
         {
-            int lineEnd = bytes[position..].IndexOf((byte)'\n');
-            int next = lineEnd < 0 ? bytes.Length : position + lineEnd + 1;
-            bool continuation = bytes[position] is (byte)' ' or (byte)'\t';
-            bool empty = bytes[position] == '\n' || (bytes[position] == '\r' && position + 1 < bytes.Length && bytes[position + 1] == '\n');
+            var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+            bool continuation = bytes[0] is (byte)' ' or (byte)'\t';
             if (!continuation)
             {
-                if (fieldStart >= 0 && Claims(bytes[fieldStart..position], authServId)) found.Add((fieldStart, position - fieldStart));
+                if (fieldStart >= 0 && Claims(field.GetBuffer().AsSpan(0, (int)field.Length), authServId)) found.Add((fieldStart, position - fieldStart));
+                field.SetLength(0);
                 fieldStart = position;
             }
-            if (empty) return found; // RFC 5322 2.1: the empty line ends the header section.
-            position = next;
+            if (bytes is [(byte)'\n'] or [(byte)'\r', (byte)'\n']) return found; // RFC 5322 2.1: the empty line ends the header section.
+            field.Write(bytes);
+            position += bytes.Length;
         }
         // A message of headers only: the last field ends with the content.
-        if (fieldStart >= 0 && Claims(bytes[fieldStart..position], authServId)) found.Add((fieldStart, position - fieldStart));
+        if (fieldStart >= 0 && Claims(field.GetBuffer().AsSpan(0, (int)field.Length), authServId)) found.Add((fieldStart, position - fieldStart));
         return found;
+    }
+
+    private static bool ReadLine(Stream content, MemoryStream line)
+    {
+        line.SetLength(0);
+        int b;
+        while ((b = content.ReadByte()) >= 0)
+        {
+            line.WriteByte((byte)b);
+            if (b == '\n') break;
+        }
+        return line.Length > 0;
     }
 
     private static bool Claims(ReadOnlySpan<byte> field, string authServId)

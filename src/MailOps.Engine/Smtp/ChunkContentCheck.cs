@@ -17,23 +17,40 @@ internal sealed class ChunkContentCheck
     /// <summary>Looks at the next octets of the message.</summary>
     public void Scan(ReadOnlySpan<byte> octets)
     {
-        foreach (byte b in octets)
+        while (!octets.IsEmpty)
         {
-            if (_afterCr && b != (byte)'\n')
+            if (_afterCr)
             {
-                BareNewline = true;
+                BareNewline |= octets[0] != (byte)'\n';
+                _afterCr = false;
+                if (octets[0] == (byte)'\n')
+                {
+                    octets = octets[1..];
+                    continue;
+                }
             }
 
-            if (b == 0)
+            // Ordinary text is skipped in bulk; only CR, LF and NUL need a look.
+            int special = octets.IndexOfAny((byte)'\r', (byte)'\n', (byte)0);
+            if (special < 0)
             {
-                Nul = true;
-            }
-            else if (b == (byte)'\n' && !_afterCr)
-            {
-                BareNewline = true;
+                return;
             }
 
-            _afterCr = b == (byte)'\r';
+            switch (octets[special])
+            {
+                case 0:
+                    Nul = true;
+                    break;
+                case (byte)'\n':
+                    BareNewline = true;
+                    break;
+                default:
+                    _afterCr = true;
+                    break;
+            }
+
+            octets = octets[(special + 1)..];
         }
     }
 
