@@ -931,7 +931,12 @@ internal sealed class SmtpSession
     {
         try
         {
-            await Task.Delay(_options.AuthFailureDelay, _stopping).ConfigureAwait(false);
+            // Timers may fire a little early: wait again until the whole delay has passed.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < _options.AuthFailureDelay)
+            {
+                await Task.Delay(_options.AuthFailureDelay - waited.Elapsed + TimeSpan.FromMilliseconds(1), _stopping).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {
