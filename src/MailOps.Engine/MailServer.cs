@@ -131,6 +131,8 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
         var endpoints = new List<MailServerEndpoint>();
         var authentication = new AuthenticationStage(Config.Hostname, resolver, Config.Dkim, Config.DmarcRejectAction);
+        // One anvil for all listeners: it counts per service and client, like Postfix's.
+        var rateLimits = new ClientRateLimits(Config.Limits, Config.ClientEventLimitExceptions ?? Config.MyNetworks);
         foreach (var listener in Config.Listeners)
         {
             var kind = listener.Kind switch
@@ -157,6 +159,11 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                     EnableVrfy = Config.Vrfy,
                     AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
                     Authentication = authentication,
+                    RateLimits = rateLimits,
+                    Resolver = resolver,
+                    ClientNameLookup = Config.Dns.ClientNameLookup,
+                    Blocklists = Config.Dns.Blocklists,
+                    AuthFailureDelay = Config.Limits.AuthFailureDelay,
                 },
             }, policy, Queue, authenticator, this);
             smtp.Start();

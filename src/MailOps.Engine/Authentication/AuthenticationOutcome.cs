@@ -1,3 +1,5 @@
+using MailOps.Authentication;
+
 namespace MailOps.Engine.Authentication;
 
 /// <summary>What the authentication stage decided for one message at the end of DATA.</summary>
@@ -9,4 +11,13 @@ public sealed record AuthenticationOutcome(byte[] Headers, (int Code, string Enh
 {
     /// <summary>Nothing to add, nothing to refuse.</summary>
     public static AuthenticationOutcome Nothing { get; } = new([], null, false, null);
+
+    /// <summary>The SPF, DKIM and DMARC verdicts of a received message, for the log; null when the message was not checked.</summary>
+    public MessageAuthenticationResult? Verdicts { get; init; }
+
+    /// <summary>
+    /// Byte ranges of the content to delete before queueing: Authentication-Results fields that claim our authserv-id
+    /// (RFC 8601 5); empty for none.
+    /// </summary>
+    public IReadOnlyList<(long Start, long Length)> ForgedHeaders { get; init; } = [];
 }

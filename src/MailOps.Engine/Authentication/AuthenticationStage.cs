@@ -39,6 +39,15 @@ public sealed class AuthenticationStage
     public async Task<AuthenticationOutcome> ProcessAsync(Stream content, IPAddress client, string helo, string mailFrom, bool trusted, bool mtaListener, CancellationToken cancellationToken)
     {
         if (!trusted && !mtaListener) return AuthenticationOutcome.Nothing;
+        // RFC 8601 5: a border MTA deletes Authentication-Results that claim its authserv-id before adding its own.
+        var forged = mtaListener ? ForgedAuthenticationResults.Find(content, _hostName) : [];
+        content.Position = 0;
+        var outcome = await DecideAsync(content, client, helo, mailFrom, trusted, cancellationToken).ConfigureAwait(false);
+        return forged.Count == 0 ? outcome : outcome with { ForgedHeaders = forged };
+    }
+
+    private async Task<AuthenticationOutcome> DecideAsync(Stream content, IPAddress client, string helo, string mailFrom, bool trusted, CancellationToken cancellationToken)
+    {
         MimeMessage message;
         try { message = await MimeMessage.LoadAsync(content, cancellationToken).ConfigureAwait(false); }
         catch (FormatException) { return AuthenticationOutcome.Nothing; }
@@ -56,10 +65,10 @@ public sealed class AuthenticationStage
             var dmarc = result.Dmarc;
             if (dmarc.Disposition == DmarcDisposition.Reject && _rejectAction == DmarcRejectAction.Reject)
                 // RFC 7489 6.7: reject during the SMTP transaction, with a 5xy reply.
-                return new AuthenticationOutcome(header, (550, "5.7.1", $"Email rejected per DMARC policy for {dmarc.FromDomain}"), false, summary);
+                return new AuthenticationOutcome(header, (550, "5.7.1", $"Email rejected per DMARC policy for {dmarc.FromDomain}"), false, summary) { Verdicts = result };
             if (dmarc.Disposition is DmarcDisposition.Reject or DmarcDisposition.Quarantine)
-                return new AuthenticationOutcome(header, null, true, summary);
-            return new AuthenticationOutcome(header, null, false, summary);
+                return new AuthenticationOutcome(header, null, true, summary) { Verdicts = result };
+            return new AuthenticationOutcome(header, null, false, summary) { Verdicts = result };
         }
     }
 }

@@ -21,4 +21,16 @@ public sealed record MailLimitsConfig
     public int DestinationConcurrency { get; init; } = 20;
     /// <summary>Errors after which a session is closed; Postfix's smtpd_hard_error_limit, 20.</summary>
     public int ErrorLimit { get; init; } = 20;
+    /// <summary>Connections one client address may open per <see cref="RateTimeUnit"/>, per service; Postfix's smtpd_client_connection_rate_limit. 0 (the default) is no limit; the one over it gets 421 4.7.0.</summary>
+    public int ClientConnectionRateLimit { get; init; }
+    /// <summary>MAIL commands one client address may send per <see cref="RateTimeUnit"/>, per service; Postfix's smtpd_client_message_rate_limit. 0 is no limit; over it: 450 4.7.1.</summary>
+    public int ClientMessageRateLimit { get; init; }
+    /// <summary>RCPT commands one client address may send per <see cref="RateTimeUnit"/>, per service; Postfix's smtpd_client_recipient_rate_limit. 0 is no limit; over it: 450 4.7.1.</summary>
+    public int ClientRecipientRateLimit { get; init; }
+    /// <summary>MAIL commands one authenticated (SASL) user may send per <see cref="RateTimeUnit"/>, over all services and addresses. 0 is no limit; over it: 450 4.7.1.</summary>
+    public int SaslUserMessageRateLimit { get; init; }
+    /// <summary>The window the rate limits count in; Postfix's anvil_rate_time_unit, 60 s.</summary>
+    public TimeSpan RateTimeUnit { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long a failed AUTH waits before its 535 reply (Postfix's smtpd_error_sleep_time, Dovecot's auth_failure_delay); 1 s.</summary>
+    public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -38,6 +38,12 @@ public sealed class MailServerConfig
     /// <summary>Clients trusted to relay without AUTH (Postfix's mynetworks).</summary>
     public IReadOnlyList<IPNetwork> MyNetworks { get; init; } = DefaultMyNetworks;
 
+    /// <summary>
+    /// Clients exempt from the rate limits in <see cref="Limits"/> (Postfix's smtpd_client_event_limit_exceptions); null
+    /// means <see cref="MyNetworks"/>, Postfix's default.
+    /// </summary>
+    public IReadOnlyList<IPNetwork>? ClientEventLimitExceptions { get; init; }
+
     /// <summary>Resource limits.</summary>
     public MailLimitsConfig Limits { get; init; } = new();
 

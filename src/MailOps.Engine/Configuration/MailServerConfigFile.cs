@@ -17,15 +17,16 @@ public static class MailServerConfigFile
 
     private static readonly string[] RootSettings =
         ["hostname", "domains", "listeners", "tls", "mynetworks", "limits", "allowPlaintextAuthOnLoopback", "vrfy", "usersFile", "aliasesFile", "catchAll", "mailOwner", "dataPath", "logPath",
-         "dns", "dkim", "dmarcRejectAction", "relayHost", "relayHostAuth", "tlsPolicy", "remoteSmtpPort", "queue"];
-    private static readonly string[] DnsSettings = ["nameServers"];
+         "dns", "dkim", "dmarcRejectAction", "relayHost", "relayHostAuth", "tlsPolicy", "remoteSmtpPort", "queue", "clientEventLimitExceptions"];
+    private static readonly string[] DnsSettings = ["nameServers", "blocklists", "clientNameLookup"];
     private static readonly string[] DkimSettings = ["domain", "selector", "privateKeyPath"];
     private static readonly string[] RelayHostAuthSettings = ["username", "password"];
     private static readonly string[] QueueSettings = ["minimalBackoff", "maximalBackoff", "maximalLifetime", "bounceLifetime"];
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
-        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency"];
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
+         "clientConnectionRateLimit", "clientMessageRateLimit", "clientRecipientRateLimit", "saslUserMessageRateLimit", "rateTimeUnit", "authFailureDelay"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -102,10 +103,27 @@ public static class MailServerConfigFile
                 "deliveryConcurrency": {{l.DeliveryConcurrency}},
                 // Connections at once to one remote destination (Postfix's default_destination_concurrency_limit).
                 "destinationConcurrency": {{l.DestinationConcurrency}},
+                // Rate limits count per client address and service within rateTimeUnit; 0 is none; the log gets a warning
+                // (Postfix's anvil). Connections per client (smtpd_client_connection_rate_limit); the one over it gets 421 4.7.0.
+                "clientConnectionRateLimit": {{l.ClientConnectionRateLimit}},
+                // MAIL commands per client (smtpd_client_message_rate_limit); the one over it gets 450 4.7.1.
+                "clientMessageRateLimit": {{l.ClientMessageRateLimit}},
+                // RCPT commands per client (smtpd_client_recipient_rate_limit); the one over it gets 450 4.7.1.
+                "clientRecipientRateLimit": {{l.ClientRecipientRateLimit}},
+                // Messages (MAIL commands) one authenticated user may send within rateTimeUnit, from anywhere; 0 for none.
+                "saslUserMessageRateLimit": {{l.SaslUserMessageRateLimit}},
+                // Seconds the rate limits count over (Postfix's anvil_rate_time_unit).
+                "rateTimeUnit": {{(int)l.RateTimeUnit.TotalSeconds}},
+                // Seconds a failed AUTH waits before its 535 reply, against password guessing (Postfix's smtpd_error_sleep_time).
+                "authFailureDelay": {{(int)l.AuthFailureDelay.TotalSeconds}},
               },
+              // Clients exempt from the rate limits, as CIDR; null exempts mynetworks (Postfix's smtpd_client_event_limit_exceptions).
+              "clientEventLimitExceptions": null,
               // DNS servers ("address[:port]") for remote delivery's MX lookups and the SPF/DKIM/DMARC checks of received mail;
-              // empty uses /etc/resolv.conf.
-              "dns": { "nameServers": [] },
+              // empty uses /etc/resolv.conf. blocklists: DNSBL zones (e.g. "zen.spamhaus.org") whose listed clients get 554 5.7.1
+              // at RCPT on the Mta listener, unless authenticated or in mynetworks (Postfix's reject_rbl_client).
+              // clientNameLookup: name clients by forward-confirmed reverse DNS in the log and Received: (else "unknown").
+              "dns": { "nameServers": [], "blocklists": [], "clientNameLookup": true },
               // Send all remote mail through this host (Postfix's relayhost): "[host]:port" without MX lookup, "host" via its MX.
               "relayHost": null,
               // Login at the relay host: { "username": "...", "password": "..." }; keep this file private when set.
@@ -188,7 +206,8 @@ public static class MailServerConfigFile
 
             var listeners = ReadListeners(root);
             var tls = ReadTls(root, dataPath);
-            var networks = ReadNetworks(root);
+            var networks = ReadNetworks(root, "mynetworks");
+            var limitExceptions = ReadNetworks(root, "clientEventLimitExceptions");
             var limits = ReadLimits(root);
 
             var catchAll = String(root, "catchAll");
@@ -241,6 +260,7 @@ public static class MailServerConfigFile
                 Listeners = listeners,
                 Tls = tls!,
                 MyNetworks = networks ?? MailServerConfig.DefaultMyNetworks,
+                ClientEventLimitExceptions = limitExceptions,
                 Limits = limits,
                 AllowPlaintextAuthOnLoopback = Bool(root, "allowPlaintextAuthOnLoopback") ?? false,
                 Vrfy = Bool(root, "vrfy") ?? false,
@@ -335,21 +355,36 @@ public static class MailServerConfigFile
             if (!root.TryGetProperty("dns", out var dns) || dns.ValueKind == JsonValueKind.Null) return MailDnsConfig.System;
             if (!Kind(dns, "dns", JsonValueKind.Object)) return MailDnsConfig.System;
             Known(dns, "dns", DnsSettings);
-            if (!dns.TryGetProperty("nameServers", out var list) || list.ValueKind == JsonValueKind.Null) return MailDnsConfig.System;
-            if (!Kind(list, "dns.nameServers", JsonValueKind.Array)) return MailDnsConfig.System;
             var servers = new List<string>();
-            var i = 0;
-            foreach (var item in list.EnumerateArray())
+            if (dns.TryGetProperty("nameServers", out var list) && list.ValueKind != JsonValueKind.Null && Kind(list, "dns.nameServers", JsonValueKind.Array))
             {
-                var at = $"dns.nameServers[{i++}]";
-                if (!Kind(item, at, JsonValueKind.String)) continue;
-                var text = item.GetString()!.Trim();
-                // An IP literal only: the resolver must not need DNS to find itself.
-                if (!IPAddress.TryParse(text, out _) && ParseEndPoint(text, out var why) is null)
-                    Error(at, $"'{text}' is not a name server: give an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53.");
-                else servers.Add(text);
+                var i = 0;
+                foreach (var item in list.EnumerateArray())
+                {
+                    var at = $"dns.nameServers[{i++}]";
+                    if (!Kind(item, at, JsonValueKind.String)) continue;
+                    var text = item.GetString()!.Trim();
+                    // An IP literal only: the resolver must not need DNS to find itself.
+                    if (!IPAddress.TryParse(text, out _) && ParseEndPoint(text, out var why) is null)
+                        Error(at, $"'{text}' is not a name server: give an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53.");
+                    else servers.Add(text);
+                }
             }
-            return new MailDnsConfig(servers);
+            var blocklists = new List<string>();
+            if (dns.TryGetProperty("blocklists", out var zones) && zones.ValueKind != JsonValueKind.Null && Kind(zones, "dns.blocklists", JsonValueKind.Array))
+            {
+                var i = 0;
+                foreach (var item in zones.EnumerateArray())
+                {
+                    var at = $"dns.blocklists[{i++}]";
+                    if (!Kind(item, at, JsonValueKind.String)) continue;
+                    if (!MailDomainName.TryNormalize(item.GetString(), out var zone, out var why)) Error(at, $"'{item.GetString()}' is not a blocklist zone: {why}");
+                    else if (blocklists.Contains(zone)) Error(at, $"'{zone}' is listed twice.");
+                    else blocklists.Add(zone);
+                }
+            }
+            var lookup = Bool(dns, "clientNameLookup", "dns") ?? true;
+            return new MailDnsConfig(servers) { Blocklists = blocklists, ClientNameLookup = lookup };
         }
 
         private List<MailDkimKeyConfig> ReadDkim(JsonElement root)
@@ -387,15 +422,15 @@ public static class MailServerConfigFile
             return keys;
         }
 
-        private List<IPNetwork>? ReadNetworks(JsonElement root)
+        private List<IPNetwork>? ReadNetworks(JsonElement root, string setting)
         {
-            if (!root.TryGetProperty("mynetworks", out var list)) return null;
-            if (!Kind(list, "mynetworks", JsonValueKind.Array)) return null;
+            if (!root.TryGetProperty(setting, out var list) || list.ValueKind == JsonValueKind.Null) return null;
+            if (!Kind(list, setting, JsonValueKind.Array)) return null;
             var networks = new List<IPNetwork>();
             var i = 0;
             foreach (var item in list.EnumerateArray())
             {
-                var at = $"mynetworks[{i++}]";
+                var at = $"{setting}[{i++}]";
                 if (!Kind(item, at, JsonValueKind.String)) continue;
                 var text = item.GetString()!.Trim();
                 // Postfix writes IPv6 networks as [::1]/128; a bare address means that one host.
@@ -512,6 +547,12 @@ public static class MailServerConfigFile
                 ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),
                 DeliveryConcurrency = (int)Number("deliveryConcurrency", d.DeliveryConcurrency, 1, 1000, "messages"),
                 DestinationConcurrency = (int)Number("destinationConcurrency", d.DestinationConcurrency, 1, 1000, "connections"),
+                ClientConnectionRateLimit = (int)Number("clientConnectionRateLimit", d.ClientConnectionRateLimit, 0, 1_000_000, "connections"),
+                ClientMessageRateLimit = (int)Number("clientMessageRateLimit", d.ClientMessageRateLimit, 0, 1_000_000, "messages"),
+                ClientRecipientRateLimit = (int)Number("clientRecipientRateLimit", d.ClientRecipientRateLimit, 0, 1_000_000, "recipients"),
+                SaslUserMessageRateLimit = (int)Number("saslUserMessageRateLimit", d.SaslUserMessageRateLimit, 0, 1_000_000, "messages"),
+                RateTimeUnit = TimeSpan.FromSeconds(Number("rateTimeUnit", (long)d.RateTimeUnit.TotalSeconds, 1, 86_400, "seconds")),
+                AuthFailureDelay = TimeSpan.FromSeconds(Number("authFailureDelay", (long)d.AuthFailureDelay.TotalSeconds, 0, 60, "seconds")),
             };
         }
 
@@ -566,11 +607,11 @@ public static class MailServerConfigFile
             return text;
         }
 
-        private bool? Bool(JsonElement element, string name)
+        private bool? Bool(JsonElement element, string name, string parent = "")
         {
             if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
             if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
-            Error(name, "must be true or false.");
+            Error(parent.Length == 0 ? name : $"{parent}.{name}", "must be true or false.");
             return null;
         }
 

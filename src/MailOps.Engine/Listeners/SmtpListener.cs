@@ -52,6 +52,8 @@ public sealed class SmtpListener : IAsyncDisposable
         {
             RequireAuthentication = options.Session.RequireAuthentication || options.Kind != SmtpListenerKind.Mta,
             ImplicitTls = options.Kind == SmtpListenerKind.SubmissionTls,
+            // The service names of Postfix's master.cf, as anvil counts and smtpd reports them.
+            ServiceName = options.Kind switch { SmtpListenerKind.Submission => "submission", SmtpListenerKind.SubmissionTls => "submissions", _ => "smtp" },
         };
         _policy = policy;
         _queue = queue;
@@ -161,6 +163,12 @@ public sealed class SmtpListener : IAsyncDisposable
                 _perClient.TryGetValue(address, out int fromClient);
                 if (_active >= _options.MaxConnections || fromClient >= _options.MaxConnectionsPerClient)
                 {
+                    if (fromClient >= _options.MaxConnectionsPerClient)
+                    {
+                        // smtpd's warning for smtpd_client_connection_count_limit, counting the refused one.
+                        Warn(client, $"Connection concurrency limit exceeded: {fromClient + 1}");
+                    }
+
                     _ = RefuseAsync(socket, address);
                     continue;
                 }
@@ -206,6 +214,18 @@ public sealed class SmtpListener : IAsyncDisposable
                     _perClient.Remove(address);
                 }
             }
+        }
+    }
+
+    private void Warn(IPEndPoint client, string text)
+    {
+        try
+        {
+            _observer?.OnEvent(new SmtpSessionEvent(SmtpSessionEventKind.LimitExceeded, client, null, text, null) { Service = _sessionOptions.ServiceName });
+        }
+        catch (Exception)
+        {
+            // A broken log writer must not stop the listener.
         }
     }
 

@@ -82,12 +82,27 @@ public sealed class MailLog : IDisposable
     /// <param name="helo">The HELO/EHLO name, or null when none was given.</param>
     public void Reject(string? queueId, string stage, MailLogClient client, string reply, string? sender, string? recipient, string protocol, string? helo)
     {
-        var text = new StringBuilder($"{queueId ?? "NOQUEUE"}: reject: {stage} from {client}: {reply};");
+        Write("smtpd", $"{queueId ?? "NOQUEUE"}: reject: {stage} from {client}: {reply};{Transaction(sender, recipient, protocol, helo)}");
+    }
+
+    /// <summary>
+    /// cleanup: <c>QUEUEID: hold: END-OF-MESSAGE from name[addr]: reason; from=&lt;s&gt; to=&lt;r&gt; proto=ESMTP helo=&lt;h&gt;</c>, the line of a
+    /// HOLD action at the end of the message (Postfix's milter form); pflogsumm counts it as "held".
+    /// </summary>
+    public void Hold(string queueId, MailLogClient client, string reason, string? sender, string? recipient, string protocol, string? helo)
+    {
+        Write("cleanup", $"{queueId}: hold: END-OF-MESSAGE from {client}: {reason};{Transaction(sender, recipient, protocol, helo)}");
+    }
+
+    // smtpd's and cleanup's tail of a reject or hold line: " from=<s> to=<r> proto=ESMTP helo=<h>", leaving out what is unknown.
+    private static string Transaction(string? sender, string? recipient, string protocol, string? helo)
+    {
+        var text = new StringBuilder();
         if (sender is not null) text.Append($" from=<{sender}>");
         if (recipient is not null) text.Append($" to=<{recipient}>");
         text.Append($" proto={protocol}");
         if (helo is not null) text.Append($" helo=<{helo}>");
-        Write("smtpd", text.ToString());
+        return text.ToString();
     }
 
     /// <summary>cleanup: <c>QUEUEID: message-id=&lt;id&gt;</c>; angle brackets are added when the header value lacks them.</summary>
@@ -134,6 +149,32 @@ public sealed class MailLog : IDisposable
     /// <summary>bounce: <c>QUEUEID: sender non-delivery notification: NEWQUEUEID</c>.</summary>
     public void NonDeliveryNotification(string queueId, string notificationQueueId) =>
         Write("bounce", $"{queueId}: sender non-delivery notification: {notificationQueueId}");
+
+    /// <summary>
+    /// The verdicts of one received message, one line per check in the form of the milter or policy daemon Postfix sites
+    /// run for it, under our syslog name:
+    /// <c>policyd-spf[pid]: QUEUEID: Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=…; helo=…; envelope-from=…; receiver=…</c>
+    /// (pypolicyd-spf), <c>opendkim[pid]: QUEUEID: DKIM verification successful (d=… s=…)</c> per signature or
+    /// <c>QUEUEID: no signature data</c> (OpenDKIM), and <c>opendmarc[pid]: QUEUEID: example.com pass</c> (OpenDMARC).
+    /// </summary>
+    public void Verdicts(string queueId, MailOps.Authentication.MessageAuthenticationResult verdicts, MailLogClient client, string? helo, string receiver)
+    {
+        var spf = verdicts.Spf;
+        var identity = verdicts.IsHeloIdentity ? "helo" : "mailfrom";
+        var keyword = char.ToUpperInvariant(spf.Keyword[0]) + spf.Keyword[1..];
+        Write("policyd-spf", $"{queueId}: Received-SPF: {keyword} ({identity}) identity={identity}; client-ip={client.Address}; helo={helo ?? ""}; " +
+            $"envelope-from={(spf.Sender.Length == 0 ? "<>" : spf.Sender)}; receiver={receiver}");
+        if (verdicts.Dkim.Count == 0) Write("opendkim", $"{queueId}: no signature data");
+        foreach (var d in verdicts.Dkim)
+        {
+            var key = $"d={d.Domain ?? "?"} s={d.Selector ?? "?"}";
+            Write("opendkim", d.Result == "pass"
+                ? $"{queueId}: DKIM verification successful ({key})"
+                : $"{queueId}: DKIM verification {d.Result} ({key}){(d.Reason is null ? "" : ": " + d.Reason)}");
+        }
+        var dmarc = verdicts.Dmarc;
+        Write("opendmarc", $"{queueId}: {(dmarc.FromDomain.Length == 0 ? "unknown" : dmarc.FromDomain)} {dmarc.Keyword}");
+    }
 
     /// <summary><c>program[pid]: warning: text</c>; pflogsumm lists these under "Warnings".</summary>
     public void Warning(string program, string text) => Write(program, $"warning: {text}");

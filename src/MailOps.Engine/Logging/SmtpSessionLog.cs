@@ -7,7 +7,8 @@ namespace MailOps.Engine.Logging;
 /// <c>connect from</c>; <c>QUEUEID: client=</c> at the first accepted recipient (with <c>sasl_method</c> and
 /// <c>sasl_username</c> once authenticated); cleanup's <c>QUEUEID: message-id=&lt;...&gt;</c> (<c>message-id=&lt;&gt;</c> when the
 /// message has none); <c>NOQUEUE: reject:</c> or <c>QUEUEID: reject:</c> for policy refusals (protocol errors are only
-/// counted); <c>warning: name[addr]: SASL LOGIN authentication failed</c>; <c>lost connection</c>, <c>timeout</c> or
+/// counted); <c>warning: name[addr]: SASL LOGIN authentication failed</c>; rate-limit warnings; the SPF, DKIM and DMARC
+/// verdicts of received mail; <c>lost connection</c>, <c>timeout</c> or
 /// <c>too many errors after X</c>; and <c>disconnect from</c> with the command tally.
 /// </summary>
 public sealed class SmtpSessionLog : ISmtpSessionObserver
@@ -25,8 +26,8 @@ public sealed class SmtpSessionLog : ISmtpSessionObserver
     public void OnEvent(SmtpSessionEvent sessionEvent)
     {
         var e = sessionEvent;
-        // No reverse DNS lookup: a client without a verified name is "unknown", as in Postfix.
-        var client = MailLogClient.Unnamed(e.Client.Address.ToString());
+        // The forward-confirmed reverse DNS name, or "unknown", as in Postfix.
+        var client = new MailLogClient(e.ClientName, e.Client.Address.ToString());
         switch (e.Kind)
         {
             case SmtpSessionEventKind.Connected:
@@ -45,6 +46,16 @@ public sealed class SmtpSessionLog : ISmtpSessionObserver
             case SmtpSessionEventKind.AuthenticationFailed:
                 // The form fail2ban's postfix-sasl filter matches.
                 _log.Warning("smtpd", $"{client}: SASL {e.SaslMethod} authentication failed: authentication failure");
+                break;
+            case SmtpSessionEventKind.LimitExceeded when e.Text is { } what:
+                // anvil's limits as smtpd reports them: "Connection rate limit exceeded: 4 from name[addr] for service smtp".
+                _log.Warning("smtpd", $"{what} from {client} for service {e.Service}");
+                break;
+            case SmtpSessionEventKind.Held when e.QueueId is { } queueId && e.Text is { } reason:
+                _log.Hold(queueId, client, reason, e.Sender, e.Recipient, e.Protocol, e.Helo);
+                break;
+            case SmtpSessionEventKind.MessageAuthenticated when e.QueueId is { } queueId && e.Verdicts is { } verdicts:
+                _log.Verdicts(queueId, verdicts, client, e.Helo, e.HostName ?? "");
                 break;
             case SmtpSessionEventKind.Lost:
                 switch (e.Loss)

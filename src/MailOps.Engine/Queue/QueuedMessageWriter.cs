@@ -41,12 +41,14 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
 
     /// <summary>
     /// Puts <paramref name="headers"/> (complete CRLF-ended header lines) before the content written so far, as a header
-    /// is prepended (RFC 8601 5, RFC 6376 5.6): the content is copied behind them into a new temporary file.
+    /// is prepended (RFC 8601 5, RFC 6376 5.6), leaving out the byte ranges in <paramref name="remove"/> (header fields
+    /// deleted, such as forged Authentication-Results): the content is copied behind them into a new temporary file.
     /// </summary>
-    public async Task PrependAsync(ReadOnlyMemory<byte> headers, CancellationToken cancellationToken)
+    public async Task PrependAsync(ReadOnlyMemory<byte> headers, CancellationToken cancellationToken, IReadOnlyList<(long Start, long Length)>? remove = null)
     {
         ObjectDisposedException.ThrowIf(_done, this);
-        if (headers.IsEmpty) return;
+        remove ??= [];
+        if (headers.IsEmpty && remove.Count == 0) return;
         await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
         var replacement = Path.Combine(Path.GetDirectoryName(_temporaryContent)!, QueueId + ".eml.prepend.tmp");
         var next = Create(replacement);
@@ -54,7 +56,14 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         {
             await next.WriteAsync(headers, cancellationToken).ConfigureAwait(false);
             await using (var old = new FileStream(_temporaryContent, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 65536, useAsync: false))
+            {
+                foreach (var (start, length) in remove.OrderBy(r => r.Start))
+                {
+                    await CopyBytesAsync(old, next, start - old.Position, cancellationToken).ConfigureAwait(false);
+                    old.Position = start + length;
+                }
                 await old.CopyToAsync(next, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -66,6 +75,18 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         File.Delete(_temporaryContent);
         _content = next;
         _temporaryContent = replacement;
+    }
+
+    private static async Task CopyBytesAsync(Stream from, Stream to, long count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65536];
+        while (count > 0)
+        {
+            int read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException();
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            count -= read;
+        }
     }
 
     /// <summary>

@@ -19,6 +19,8 @@ internal sealed class SmtpSession
     private const int CommandLineLimit = 510; // RFC 5321 4.5.3.1.4: 512 octets including CRLF
     private const int ParameterLineLimit = 1022; // SIZE, DSN and AUTH= may lengthen MAIL and RCPT (RFC 5321 4.5.3.1.4)
     private const int AuthLineLimit = 12288; // RFC 4954 4
+    private const string NulRefusal = "Error: NUL characters are not allowed in message data";
+    private const string BareNewlineRefusal = "Error: bare <CR> or <LF> in message data";
 
     private readonly IPEndPoint _client;
     private readonly SmtpSessionOptions _options;
@@ -42,6 +44,10 @@ internal sealed class SmtpSession
     private QueuedMessageWriter? _chunked;
     private HeaderSectionCopy? _chunkedHeaders;
     private long _chunkedSize;
+    private ChunkContentCheck? _chunkCheck;
+    private string _clientName = "unknown";
+    private string? _blocklisted;
+    private bool _blocklistChecked;
 
     // For the log (Postfix's smtpd): the commands so far, where the session is, and whether this command failed.
     private readonly SmtpCommandTally _commands = new();
@@ -86,9 +92,18 @@ internal sealed class SmtpSession
     /// <summary>Runs the session to its end; never throws: whatever the client sends, the server carries on.</summary>
     public async Task RunAsync()
     {
+        _clientName = await LookupClientNameAsync().ConfigureAwait(false);
         Notify(SmtpSessionEventKind.Connected, null);
         try
         {
+            if (_options.RateLimits?.Connect(_options.ServiceName, _client.Address) is { } rate)
+            {
+                // Postfix's smtpd: the warning, then 421 instead of the greeting.
+                Notify(SmtpSessionEventKind.LimitExceeded, $"Connection rate limit exceeded: {rate}");
+                await ReplyAsync($"421 4.7.0 {_options.HostName} Error: too many connections from {_client.Address}").ConfigureAwait(false);
+                return;
+            }
+
             if (_options.ImplicitTls && !await HandshakeAsync().ConfigureAwait(false))
             {
                 return;
@@ -303,11 +318,27 @@ internal sealed class SmtpSession
             return await ErrorAsync(501, "5.1.7", "Bad sender address syntax").ConfigureAwait(false);
         }
 
+        if (_options.RateLimits is { } limits)
+        {
+            if (limits.Message(_options.ServiceName, _client.Address) is { } rate)
+            {
+                Notify(SmtpSessionEventKind.LimitExceeded, $"Message delivery request rate limit exceeded: {rate}");
+                return await ErrorAsync(450, "4.7.1", $"Error: too much mail from {_client.Address}").ConfigureAwait(false);
+            }
+
+            if (_authUser is not null && limits.UserMessage(_authUser) is { } userRate)
+            {
+                Notify(SmtpSessionEventKind.LimitExceeded, $"SASL user message rate limit exceeded: {userRate} by sasl_username={_authUser}");
+                return await ErrorAsync(450, "4.7.1", $"Error: too much mail from {_authUser}").ConfigureAwait(false);
+            }
+        }
+
         var envelope = new Envelope
         {
             Sender = sender,
             ClientAddress = _client.Address.ToString(),
             Helo = _helo,
+            ClientName = _clientName,
             AuthUser = _authUser,
             Tls = _tls,
         };
@@ -381,6 +412,12 @@ internal sealed class SmtpSession
             return await ErrorAsync(501, "5.1.3", "Bad recipient address syntax").ConfigureAwait(false);
         }
 
+        if (_options.RateLimits?.Recipient(_options.ServiceName, _client.Address) is { } rate)
+        {
+            Notify(SmtpSessionEventKind.LimitExceeded, $"Recipient address rate limit exceeded: {rate}");
+            return await ErrorAsync(450, "4.7.1", $"Error: too many recipients from {_client.Address}").ConfigureAwait(false);
+        }
+
         if (_envelope.Recipients.Count >= _options.MaxRecipients)
         {
             // RFC 5321 4.5.3.1.8: 452 for too many recipients; the client retries the rest in a new transaction.
@@ -412,6 +449,11 @@ internal sealed class SmtpSession
         if (!decision.IsAccepted)
         {
             return await RejectAsync(decision.Code, decision.EnhancedCode, decision.Text, _envelope.Sender, address).ConfigureAwait(false);
+        }
+
+        if (await BlocklistedAsync().ConfigureAwait(false) is { } blocked)
+        {
+            return await RejectAsync(554, "5.7.1", blocked, _envelope.Sender, address).ConfigureAwait(false);
         }
 
         _envelope.Recipients.Add(recipient);
@@ -490,12 +532,13 @@ internal sealed class SmtpSession
                 }
             }
 
-            (int Code, string Enhanced, string Text)? refusal =
-                decoder.Nul ? (550, "5.6.0", "Error: NUL characters are not allowed in message data")
-                : decoder.BareNewline && _options.RejectBareNewlineInData ? (550, "5.6.0", "Error: bare <CR> or <LF> in message data")
-                : decoder.TooBig ? (552, "5.3.4", "Error: message file too big")
-                : decoder.LineTooLong ? (500, "5.5.6", "Error: line too long")
-                : writer is null || decoder.WriteFailed ? (451, "4.3.0", "Error: queue file write error")
+            // Content refusals are policy rejects, logged with the queue id; a line too long or a write error only counts.
+            (int Code, string Enhanced, string Text, bool Policy)? refusal =
+                decoder.Nul ? (550, "5.6.0", NulRefusal, true)
+                : decoder.BareNewline && _options.RejectBareNewlineInData ? (550, "5.6.0", BareNewlineRefusal, true)
+                : decoder.TooBig ? (552, "5.3.4", "Error: message file too big", true)
+                : decoder.LineTooLong ? (500, "5.5.6", "Error: line too long", false)
+                : writer is null || decoder.WriteFailed ? (451, "4.3.0", "Error: queue file write error", false)
                 : null;
             _stage = "END-OF-MESSAGE";
             if (refusal is { } r)
@@ -506,7 +549,9 @@ internal sealed class SmtpSession
                     await writer.DisposeAsync().ConfigureAwait(false);
                 }
 
-                return await FailTransactionAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
+                return r.Policy
+                    ? await RejectMessageAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false)
+                    : await FailTransactionAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
             }
 
             return await CommitAsync(writer!, headers!).ConfigureAwait(false);
@@ -547,6 +592,8 @@ internal sealed class SmtpSession
                 _chunked = _queue.BeginMessage(_queueId!);
                 _chunkedHeaders = new HeaderSectionCopy(_chunked.Content);
                 _chunkedSize = 0;
+                // RFC 3030 3: BINARYMIME may carry any octet; other bodies get the same checks as DATA.
+                _chunkCheck = _envelope.Body == "BINARYMIME" ? null : new ChunkContentCheck();
                 WriteReceivedHeader(_chunkedHeaders, _chunked.QueueId);
             }
 
@@ -560,7 +607,8 @@ internal sealed class SmtpSession
 
                 int take = (int)Math.Min(_input.BufferedCount, remaining);
                 // The size limit is enforced as octets arrive: nothing past it is written.
-                if (_chunkedSize + take <= _options.MaxMessageSize)
+                _chunkCheck?.Scan(_input.Buffered[..take]);
+                if (_chunkedSize + take <= _options.MaxMessageSize && _chunkCheck?.Nul != true)
                 {
                     _chunkedHeaders!.Write(_input.Buffered[..take]);
                 }
@@ -570,14 +618,24 @@ internal sealed class SmtpSession
                 remaining -= take;
             }
 
-            if (_chunkedSize > _options.MaxMessageSize)
+            if (last)
+            {
+                _chunkCheck?.End();
+            }
+
+            (int Code, string Enhanced, string Text)? refusal =
+                _chunkCheck?.Nul == true ? (550, "5.6.0", NulRefusal)
+                : _chunkCheck?.BareNewline == true && _options.RejectBareNewlineInData ? (550, "5.6.0", BareNewlineRefusal)
+                : _chunkedSize > _options.MaxMessageSize ? (552, "5.3.4", "Error: message file too big")
+                : null;
+            if (refusal is { } r)
             {
                 if (last)
                 {
                     _stage = "END-OF-MESSAGE";
                 }
 
-                return await FailTransactionAsync(552, "5.3.4", "Error: message file too big").ConfigureAwait(false);
+                return await RejectMessageAsync(r.Code, r.Enhanced, r.Text).ConfigureAwait(false);
             }
 
             if (!last)
@@ -606,6 +664,7 @@ internal sealed class SmtpSession
         Envelope envelope = _envelope!;
         envelope.ArrivalTime = DateTimeOffset.Now;
         var state = QueueState.Incoming;
+        string? heldFor = null;
         if (_options.Authentication is { } authentication)
         {
             AuthenticationOutcome outcome;
@@ -618,7 +677,7 @@ internal sealed class SmtpSession
                         mtaListener: !_options.RequireAuthentication, _aborting).ConfigureAwait(false);
                 }
 
-                await writer.PrependAsync(outcome.Headers, CancellationToken.None).ConfigureAwait(false);
+                await writer.PrependAsync(outcome.Headers, CancellationToken.None, outcome.ForgedHeaders).ConfigureAwait(false);
             }
             catch (IOException)
             {
@@ -630,16 +689,20 @@ internal sealed class SmtpSession
                 return await FailTransactionAsync(451, "4.3.0", $"Error: message authentication failed ({e.GetType().Name})").ConfigureAwait(false);
             }
 
+            if (outcome.Verdicts is { } verdicts)
+            {
+                Notify(SmtpSessionEventKind.MessageAuthenticated, null, envelope, verdicts: verdicts);
+            }
+
             if (outcome.Refusal is { } refusal)
             {
-                string sender = envelope.Sender;
-                await ResetTransactionAsync().ConfigureAwait(false);
-                return await RejectAsync(refusal.Code, refusal.EnhancedCode, refusal.Text, sender).ConfigureAwait(false);
+                return await RejectMessageAsync(refusal.Code, refusal.EnhancedCode, refusal.Text).ConfigureAwait(false);
             }
 
             if (outcome.Hold)
             {
                 state = QueueState.Hold;
+                heldFor = outcome.Verdicts?.Dmarc.FromDomain;
             }
         }
 
@@ -654,10 +717,29 @@ internal sealed class SmtpSession
         }
 
         Notify(SmtpSessionEventKind.Queued, writer.QueueId, envelope, messageId: headers.MessageId());
+        if (state == QueueState.Hold)
+        {
+            // RFC 7489 6.6.3 quarantine (or a reject turned into quarantine): logged as cleanup logs a HOLD action.
+            Notify(SmtpSessionEventKind.Held, $"Email quarantined per DMARC policy for {heldFor}", envelope, sender: envelope.Sender,
+                recipient: envelope.Recipients.LastOrDefault()?.Address);
+        }
+
         _envelope = null;
         _queueId = null;
         await ReplyAsync($"250 2.0.0 Ok: queued as {writer.QueueId}").ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Refuses a message after its data (content, size, DMARC): smtpd's "QUEUEID: reject: END-OF-MESSAGE from ...; from=&lt;s&gt;
+    /// to=&lt;r&gt;" line, which pflogsumm counts as a reject, then the transaction is forgotten.
+    /// </summary>
+    private async Task<bool> RejectMessageAsync(int code, string enhancedCode, string text)
+    {
+        Envelope? envelope = _envelope;
+        string? queueId = _queueId;
+        await ResetTransactionAsync().ConfigureAwait(false);
+        return await RefuseAsync(code, enhancedCode, text, policy: true, envelope?.Sender, envelope?.Recipients.LastOrDefault()?.Address, envelope, queueId).ConfigureAwait(false);
     }
 
     private async Task<bool> FailTransactionAsync(int code, string enhancedCode, string text)
@@ -806,6 +888,7 @@ internal sealed class SmtpSession
             string[] parts = Encoding.UTF8.GetString(response).Split('\0');
             if (parts.Length != 3 || (parts[0].Length > 0 && parts[0] != parts[1]))
             {
+                await AuthFailureDelayAsync().ConfigureAwait(false);
                 return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
             }
 
@@ -830,6 +913,7 @@ internal sealed class SmtpSession
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
         {
             Notify(SmtpSessionEventKind.AuthenticationFailed, $"SASL {mechanism} authentication failed", saslMethod: mechanism);
+            await AuthFailureDelayAsync().ConfigureAwait(false);
             return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
         }
 
@@ -837,6 +921,76 @@ internal sealed class SmtpSession
         _authMethod = mechanism;
         Notify(SmtpSessionEventKind.Authenticated, $"sasl_method={mechanism}, sasl_username={user}");
         return await OkAsync(235, "2.7.0", "Authentication successful").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits before a failed AUTH is answered, so that guessing passwords is slow (Postfix's smtpd_error_sleep_time,
+    /// Dovecot's auth_failure_delay); an await, so other sessions go on. A stop cuts it short.
+    /// </summary>
+    private async Task AuthFailureDelayAsync()
+    {
+        try
+        {
+            // Timers may fire a little early: wait again until the whole delay has passed.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < _options.AuthFailureDelay)
+            {
+                await Task.Delay(_options.AuthFailureDelay - waited.Elapsed + TimeSpan.FromMilliseconds(1), _stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the reply goes out at once and the next command read ends the session.
+        }
+    }
+
+    /// <summary>
+    /// The client's forward-confirmed reverse DNS name (PTR, then A/AAAA back to the address, as Postfix's smtpd
+    /// verifies it); <c>unknown</c> when there is none or DNS fails.
+    /// </summary>
+    private async Task<string> LookupClientNameAsync()
+    {
+        if (_options.Resolver is null || !_options.ClientNameLookup)
+        {
+            return "unknown";
+        }
+
+        try
+        {
+            var name = await MailOps.Dns.ForwardConfirmedReverseDns.LookupAsync(_options.Resolver, _client.Address, _stopping).ConfigureAwait(false);
+            return name.ConfirmedName ?? "unknown";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return "unknown";
+        }
+    }
+
+    /// <summary>
+    /// The 554 text when the client is on one of the configured DNS blocklists (Postfix's reject_rbl_client with its
+    /// default_rbl_reply); null when it is not, is trusted, or the lists cannot be asked. Asked once per session.
+    /// </summary>
+    private async Task<string?> BlocklistedAsync()
+    {
+        if (_blocklistChecked || _options.Resolver is null || _options.Blocklists.Count == 0 || _options.RequireAuthentication
+            || _authUser is not null || _policy.IsInMyNetworks(_client.Address))
+        {
+            return _blocklisted;
+        }
+
+        _blocklistChecked = true;
+        foreach (string zone in _options.Blocklists)
+        {
+            var entry = await MailOps.Dns.BlocklistCheck.LookupAsync(_options.Resolver, _client.Address, zone, _clientName, _stopping).ConfigureAwait(false);
+            if (entry.Listed)
+            {
+                // Postfix's default_rbl_reply: "Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}".
+                _blocklisted = $"Service unavailable; Client host [{_client.Address}] blocked using {zone}" + (entry.Reason is null ? "" : $"; {entry.Reason}");
+                break;
+            }
+        }
+
+        return _blocklisted;
     }
 
     /// <summary>Sends a 334 challenge and decodes the answer; null when the client cancels ("*") or sends garbage.</summary>
@@ -914,6 +1068,7 @@ internal sealed class SmtpSession
         _envelope = null;
         _queueId = null;
         _chunkedHeaders = null;
+        _chunkCheck = null;
         if (_chunked is not null)
         {
             QueuedMessageWriter chunked = _chunked;
@@ -969,11 +1124,13 @@ internal sealed class SmtpSession
     private Task<bool> RejectAsync(int code, string enhancedCode, string text, string? sender, string? recipient = null) =>
         RefuseAsync(code, enhancedCode, text, policy: true, sender, recipient);
 
-    private async Task<bool> RefuseAsync(int code, string enhancedCode, string text, bool policy, string? sender, string? recipient)
+    private async Task<bool> RefuseAsync(int code, string enhancedCode, string text, bool policy, string? sender, string? recipient,
+        Envelope? envelope = null, string? queueId = null)
     {
         string reply = $"{code} {enhancedCode} {text}";
         _commandFailed = true;
-        Notify(SmtpSessionEventKind.Rejected, reply, _envelope, policy, sender ?? _envelope?.Sender, recipient);
+        envelope ??= _envelope;
+        Notify(SmtpSessionEventKind.Rejected, reply, envelope, policy, sender ?? envelope?.Sender, recipient, queueId: queueId);
         await ReplyAsync(reply).ConfigureAwait(false);
         if (++_errors >= _options.MaxErrors)
         {
@@ -1000,7 +1157,9 @@ internal sealed class SmtpSession
         string? messageId = null,
         string? saslMethod = null,
         SmtpSessionLoss loss = SmtpSessionLoss.LostConnection,
-        SmtpCommandTally? commands = null)
+        SmtpCommandTally? commands = null,
+        string? queueId = null,
+        MailOps.Authentication.MessageAuthenticationResult? verdicts = null)
     {
         if (_observer is null)
         {
@@ -1015,13 +1174,17 @@ internal sealed class SmtpSession
                 Protocol = _esmtp ? "ESMTP" : "SMTP",
                 Sender = sender ?? envelope?.Sender,
                 Recipient = recipient,
-                QueueId = _queueId,
+                QueueId = queueId ?? _queueId,
                 IsPolicyReject = policy,
                 SaslMethod = saslMethod ?? _authMethod,
                 SaslUsername = _authUser,
                 MessageId = messageId,
                 Loss = loss,
                 Commands = commands,
+                ClientName = _clientName,
+                Service = _options.ServiceName,
+                Verdicts = verdicts,
+                HostName = _options.HostName,
             });
         }
         catch (Exception)

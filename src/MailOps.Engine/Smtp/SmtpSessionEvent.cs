@@ -54,4 +54,16 @@ public sealed record SmtpSessionEvent(SmtpSessionEventKind Kind, IPEndPoint Clie
 
     /// <summary>For <see cref="SmtpSessionEventKind.Disconnected"/>: the commands of the session and how many succeeded.</summary>
     public SmtpCommandTally? Commands { get; init; }
+
+    /// <summary>The client's forward-confirmed reverse DNS name, or <c>unknown</c>.</summary>
+    public string ClientName { get; init; } = "unknown";
+
+    /// <summary>The listener's service name (smtp, submission, submissions), for rate-limit warnings.</summary>
+    public string Service { get; init; } = "smtp";
+
+    /// <summary>For <see cref="SmtpSessionEventKind.MessageAuthenticated"/>: the verdicts.</summary>
+    public MailOps.Authentication.MessageAuthenticationResult? Verdicts { get; init; }
+
+    /// <summary>The server's name (the authserv-id and receiver in verdict lines).</summary>
+    public string? HostName { get; init; }
 }

@@ -29,4 +29,13 @@ public enum SmtpSessionEventKind
 
     /// <summary>The first recipient of a transaction was accepted and the message got its queue id ("QUEUEID: client=").</summary>
     TransactionStarted,
+
+    /// <summary>A rate limit was exceeded ("warning: Connection rate limit exceeded: 4 from name[addr] for service smtp").</summary>
+    LimitExceeded,
+
+    /// <summary>A message was queued in hold/ by the DMARC policy ("QUEUEID: hold: END-OF-MESSAGE from ...").</summary>
+    Held,
+
+    /// <summary>A received message's SPF, DKIM and DMARC verdicts are known (the lines policyd-spf, opendkim and opendmarc write).</summary>
+    MessageAuthenticated,
 }

@@ -52,4 +52,25 @@ public sealed record SmtpSessionOptions
 
     /// <summary>Start TLS as soon as the connection opens, before the greeting (RFC 8314 3.3, port 465).</summary>
     public bool ImplicitTls { get; init; }
+
+    /// <summary>The service name in rate-limit warnings and counts, as in Postfix's master.cf: smtp, submission or submissions.</summary>
+    public string ServiceName { get; init; } = "smtp";
+
+    /// <summary>The rate limits (Postfix's anvil) shared by the server's listeners; null for none.</summary>
+    public MailOps.Engine.Policy.ClientRateLimits? RateLimits { get; init; }
+
+    /// <summary>The resolver for the client's reverse DNS name and the DNS blocklists; null skips both (the client is "unknown").</summary>
+    public MailOps.Dns.MailDnsResolver? Resolver { get; init; }
+
+    /// <summary>Look up the client's forward-confirmed reverse DNS name through <see cref="Resolver"/> (Postfix's smtpd_peername_lookup).</summary>
+    public bool ClientNameLookup { get; init; } = true;
+
+    /// <summary>
+    /// DNS blocklist zones for unauthenticated clients outside mynetworks on the MTA listener: a listed client's recipients
+    /// get 554 5.7.1 (Postfix's reject_rbl_client); empty for none.
+    /// </summary>
+    public IReadOnlyList<string> Blocklists { get; init; } = [];
+
+    /// <summary>How long a failed AUTH waits before its 535 reply (Postfix's smtpd_error_sleep_time); other sessions go on meanwhile.</summary>
+    public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(1);
 }

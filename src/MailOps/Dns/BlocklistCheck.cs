@@ -65,43 +65,61 @@ public sealed class BlocklistCheck : IMailDnsCheck
     private static Task<DnsLookup> LookupAsync(MailDnsResolver resolver, IPAddress address, string list, CancellationToken cancellationToken) =>
         resolver.QueryAsync(QueryName(address, list), QueryType.A, cancellationToken);
 
-    private static async Task<BlocklistEntry> JudgeAsync(MailDnsResolver resolver, string host, IPAddress address, string list,
-        MailDnsFindings f, CancellationToken cancellationToken)
+    /// <summary>
+    /// What <paramref name="list"/> says about <paramref name="address"/>: listed (an A record of 127.0.0.2 and up, with
+    /// its TXT reason), not listed, refused, misbehaving, or unanswered. The one lookup behind this check and the mail
+    /// server's reject_rbl_client; a list that cannot be asked or that refuses never counts as a listing (RFC 5782 2.1).
+    /// </summary>
+    /// <param name="resolver">The resolver to ask.</param>
+    /// <param name="address">The address looked up.</param>
+    /// <param name="list">The blocklist zone.</param>
+    /// <param name="host">The host name reported with the address in the entry (the MX host, or the SMTP client's name).</param>
+    /// <param name="cancellationToken">Cancels the lookups.</param>
+    public static async Task<BlocklistEntry> LookupAsync(MailDnsResolver resolver, IPAddress address, string list, string host,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(address);
         var lookup = await LookupAsync(resolver, address, list, cancellationToken).ConfigureAwait(false);
         var codes = lookup.Records<ARecord>().Select(r => r.Address).ToArray();
         BlocklistEntry Entry(bool listed, MailDnsStatus status, string? reason = null) => new()
         {
             Address = address.ToString(), Host = host, Blocklist = list, Listed = listed,
-            Codes = codes.Select(c => c.ToString()).ToArray(), Reason = reason, Status = status,
+            Codes = codes.Select(c => c.ToString()).ToArray(), Reason = reason, Status = status, Error = lookup.Error,
         };
 
-        if (lookup.Status == DnsLookupStatus.TempError)
-        {
-            // A list that cannot be asked says nothing about the address: never a listing.
-            f.TempError($"Lookup of {address} ({host}) in {list} failed: {lookup.Error}", "RFC 5782 2.1");
-            return Entry(false, MailDnsStatus.TempError);
-        }
+        // A list that cannot be asked says nothing about the address: never a listing.
+        if (lookup.Status == DnsLookupStatus.TempError) return Entry(false, MailDnsStatus.TempError);
         if (codes.Length == 0) return Entry(false, MailDnsStatus.Pass);
-
-        var refusals = codes.Where(IsRefusalCode).ToArray();
-        if (refusals.Length > 0)
-        {
-            f.Warn($"The blocklist {list} refused the query for {address} (code {string.Join(", ", refusals.Select(Describe))}); this is not a listing.", "RFC 5782 2.1");
-            return Entry(false, MailDnsStatus.Warn);
-        }
-        var odd = codes.Where(c => !IsListingCode(c)).ToArray();
-        if (odd.Length > 0)
-        {
-            // RFC 5782 2.1: list entries are A records in 127.0.0.0/8; anything else is a broken or wildcarding list.
-            f.Warn($"The blocklist {list} answered {string.Join(", ", odd)} for {address}, which is no listing code (127.0.0.2 and up): the list is misbehaving or wildcarding.", "RFC 5782 2.1");
-            return Entry(false, MailDnsStatus.Warn);
-        }
+        // RFC 5782 2.1: list entries are A records in 127.0.0.0/8; a refusal code or anything else is no listing.
+        if (codes.Any(IsRefusalCode) || codes.Any(c => !IsListingCode(c))) return Entry(false, MailDnsStatus.Warn);
         // RFC 5782 2.1: a TXT record at the same name gives the reason.
         var (txt, texts) = await resolver.QueryTxtAsync(QueryName(address, list), cancellationToken).ConfigureAwait(false);
         var reason = txt.Status == DnsLookupStatus.Found && texts.Count > 0 ? string.Join(" ", texts) : null;
-        f.Fail($"{address} ({host}) is listed on {list} ({string.Join(", ", codes)}){(reason is null ? "" : ": " + reason)}.", "RFC 5782 2.1");
         return Entry(true, MailDnsStatus.Fail, reason);
+    }
+
+    private static async Task<BlocklistEntry> JudgeAsync(MailDnsResolver resolver, string host, IPAddress address, string list,
+        MailDnsFindings f, CancellationToken cancellationToken)
+    {
+        var entry = await LookupAsync(resolver, address, list, host, cancellationToken).ConfigureAwait(false);
+        var codes = entry.Codes.Select(IPAddress.Parse).ToArray();
+        switch (entry.Status)
+        {
+            case MailDnsStatus.TempError:
+                f.TempError($"Lookup of {address} ({host}) in {list} failed: {entry.Error}", "RFC 5782 2.1");
+                break;
+            case MailDnsStatus.Warn when codes.Any(IsRefusalCode):
+                f.Warn($"The blocklist {list} refused the query for {address} (code {string.Join(", ", codes.Where(IsRefusalCode).Select(Describe))}); this is not a listing.", "RFC 5782 2.1");
+                break;
+            case MailDnsStatus.Warn:
+                f.Warn($"The blocklist {list} answered {string.Join(", ", codes.Where(c => !IsListingCode(c)))} for {address}, which is no listing code (127.0.0.2 and up): the list is misbehaving or wildcarding.", "RFC 5782 2.1");
+                break;
+            case MailDnsStatus.Fail:
+                f.Fail($"{address} ({host}) is listed on {list} ({string.Join(", ", codes.Select(c => c.ToString()))}){(entry.Reason is null ? "" : ": " + entry.Reason)}.", "RFC 5782 2.1");
+                break;
+        }
+        return entry;
     }
 
     // 127.0.0.2 - 127.255.255.255 without the refusal block: the list's own listing codes (RFC 5782 2.1).
@@ -153,4 +171,6 @@ public sealed class BlocklistEntry
     public string? Reason { get; init; }
     /// <summary>The verdict on this address in this list.</summary>
     public MailDnsStatus Status { get; init; }
+    /// <summary>Why the lookup failed, for a <see cref="MailDnsStatus.TempError"/>; null otherwise.</summary>
+    public string? Error { get; init; }
 }

@@ -52,51 +52,44 @@ public sealed class PtrCheck : IMailDnsCheck
     private static async Task<(PtrAddress Row, string? NameServer)> JudgeAsync(MailDnsResolver resolver, string host, IPAddress address,
         MailDnsFindings f, CancellationToken cancellationToken)
     {
-        var reverse = await resolver.QueryAsync(ReverseDnsName.PtrName(address), QueryType.PTR, cancellationToken).ConfigureAwait(false);
-        var names = reverse.Records<PtrRecord>().Select(p => p.PtrDomainName.Value.TrimEnd('.').ToLowerInvariant()).Distinct().ToArray();
+        var lookup = await ForwardConfirmedReverseDns.LookupAsync(resolver, address, cancellationToken).ConfigureAwait(false);
+        var names = lookup.PtrNames;
         PtrAddress Row(bool confirmed, bool generic, MailDnsStatus status) => new()
         {
             Address = address.ToString(), Host = host, PtrNames = names, ForwardConfirmed = confirmed, LooksGeneric = generic, Status = status,
         };
 
-        if (reverse.Status == DnsLookupStatus.TempError)
+        if (lookup.Status == DnsLookupStatus.TempError && names.Count == 0)
         {
-            f.TempError($"Reverse lookup of {address} ({host}) failed: {reverse.Error}", "RFC 1912 2.1");
-            return (Row(false, false, MailDnsStatus.TempError), reverse.NameServer);
+            f.TempError($"Reverse lookup of {address} ({host}) failed: {lookup.Error}", "RFC 1912 2.1");
+            return (Row(false, false, MailDnsStatus.TempError), lookup.NameServer);
         }
-        if (names.Length == 0)
+        if (names.Count == 0)
         {
             // RFC 1912 2.1: every Internet-reachable host should have a PTR; receivers reject mail from addresses without one.
             f.Fail($"{address} ({host}) has no PTR record; many receivers reject mail from it.", "RFC 1912 2.1");
-            return (Row(false, false, MailDnsStatus.Fail), reverse.NameServer);
+            return (Row(false, false, MailDnsStatus.Fail), lookup.NameServer);
         }
 
-        var confirmedName = (string?)null;
-        var tempError = (string?)null;
-        foreach (var name in names)
-        {
-            var forward = await resolver.QueryAddressesAsync(name, cancellationToken).ConfigureAwait(false);
-            if (forward.Addresses.Any(a => a.Equals(address))) { confirmedName = name; break; }
-            if (forward.Status == DnsLookupStatus.TempError) tempError ??= $"{name}: {forward.Error}";
-        }
+        var confirmedName = lookup.ConfirmedName;
         if (confirmedName is null)
         {
-            if (tempError is not null)
+            if (lookup.Status == DnsLookupStatus.TempError)
             {
-                f.TempError($"Forward lookup of the PTR name of {address} ({host}) failed: {tempError}", "RFC 1912 2.1");
-                return (Row(false, false, MailDnsStatus.TempError), reverse.NameServer);
+                f.TempError($"Forward lookup of the PTR name of {address} ({host}) failed: {lookup.Error}", "RFC 1912 2.1");
+                return (Row(false, false, MailDnsStatus.TempError), lookup.NameServer);
             }
             f.Fail($"The PTR of {address} ({host}) is {string.Join(", ", names)}, which does not resolve back to {address} (no forward-confirmed reverse DNS).", "RFC 1912 2.1");
-            return (Row(false, false, MailDnsStatus.Fail), reverse.NameServer);
+            return (Row(false, false, MailDnsStatus.Fail), lookup.NameServer);
         }
         if (GenericPtrName.LooksGeneric(confirmedName, address))
         {
             // M3AAWG rDNS practice: a name built from the address reads as a dynamic/consumer pool and is scored as such.
             f.Warn($"The PTR of {address} ({host}) is {confirmedName}, which looks generic (it spells the address); give the mail server a name of its own.", "RFC 1912 2.1");
-            return (Row(true, true, MailDnsStatus.Warn), reverse.NameServer);
+            return (Row(true, true, MailDnsStatus.Warn), lookup.NameServer);
         }
         f.Pass($"{address} ({host}) has PTR {confirmedName}, forward-confirmed.", "RFC 1912 2.1");
-        return (Row(true, false, MailDnsStatus.Pass), reverse.NameServer);
+        return (Row(true, false, MailDnsStatus.Pass), lookup.NameServer);
     }
 }
 

@@ -235,6 +235,45 @@ public sealed class MailServerConfigFileTests : IDisposable
         Assert.All(error.Errors, e => Assert.NotNull(e.Line));
     }
 
+    [Fact]
+    public void Rate_limits_blocklists_and_the_auth_delay_load_and_each_fault_names_its_setting_and_line()
+    {
+        var config = MailServerConfigFile.Load(Write("policy.jsonc", """
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "limits": { "clientConnectionRateLimit": 30, "clientMessageRateLimit": 20, "clientRecipientRateLimit": 100,
+                          "saslUserMessageRateLimit": 50, "rateTimeUnit": 120, "authFailureDelay": 3 },
+              "clientEventLimitExceptions": ["192.0.2.0/24"],
+              "dns": { "blocklists": ["Zen.Spamhaus.ORG."], "clientNameLookup": false } }
+            """));
+        Assert.Equal((30, 20, 100, 50), (config.Limits.ClientConnectionRateLimit, config.Limits.ClientMessageRateLimit,
+            config.Limits.ClientRecipientRateLimit, config.Limits.SaslUserMessageRateLimit));
+        Assert.Equal((TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(3)), (config.Limits.RateTimeUnit, config.Limits.AuthFailureDelay));
+        Assert.Equal([IPNetwork.Parse("192.0.2.0/24")], config.ClientEventLimitExceptions);
+        Assert.Equal(["zen.spamhaus.org"], config.Dns.Blocklists);
+        Assert.False(config.Dns.ClientNameLookup);
+
+        // Postfix's defaults: no limits, exceptions = mynetworks, a 1 s delay, names looked up, no blocklist.
+        var defaults = MailServerConfigFile.Load(Write("plain.jsonc", """
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ] }
+            """));
+        Assert.Equal(0, defaults.Limits.ClientConnectionRateLimit + defaults.Limits.ClientMessageRateLimit + defaults.Limits.ClientRecipientRateLimit);
+        Assert.Null(defaults.ClientEventLimitExceptions);
+        Assert.Equal(TimeSpan.FromSeconds(60), defaults.Limits.RateTimeUnit);
+        Assert.Equal(TimeSpan.FromSeconds(1), defaults.Limits.AuthFailureDelay);
+        Assert.Empty(defaults.Dns.Blocklists);
+        Assert.True(defaults.Dns.ClientNameLookup);
+
+        var error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Mta", "address": "127.0.0.1:2525" } ],
+              "limits": { "clientConnectionRateLimit": -1, "rateTimeUnit": 0, "authFailureDelay": 1.5 },
+              "clientEventLimitExceptions": ["192.0.2.1/24"],
+              "dns": { "blocklists": ["not a zone"], "clientNameLookup": "yes" } }
+            """);
+        Assert.Equal(["clientEventLimitExceptions[0]", "dns.blocklists[0]", "dns.clientNameLookup", "limits.authFailureDelay",
+            "limits.clientConnectionRateLimit", "limits.rateTimeUnit"], error.Errors.Select(e => e.Setting).Order());
+        Assert.All(error.Errors, e => Assert.NotNull(e.Line));
+    }
+
     private static void Chown(string path, string owner)
     {
         using var process = System.Diagnostics.Process.Start("chown", [owner, path]);

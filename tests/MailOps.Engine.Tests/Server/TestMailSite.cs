@@ -47,7 +47,8 @@ public sealed class TestMailSite : IDisposable
     /// </remarks>
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
-        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null)
+        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null,
+        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         return new MailServerConfig
@@ -62,7 +63,8 @@ public sealed class TestMailSite : IDisposable
             ],
             Tls = d.Tls,
             MyNetworks = myNetworks ?? d.MyNetworks,
-            Limits = d.Limits,
+            Limits = limits ?? d.Limits,
+            AllowPlaintextAuthOnLoopback = allowPlaintextAuthOnLoopback,
             UsersFile = d.UsersFile,
             AliasesFile = d.AliasesFile,
             CatchAll = catchAll,
@@ -70,7 +72,7 @@ public sealed class TestMailSite : IDisposable
             DataPath = d.DataPath,
             LogPath = d.LogPath,
             // MX lookups and inbound checks ask the test's DNS, or a closed loopback port: never the machine's resolver.
-            Dns = new MailDnsConfig(nameServers ?? ["127.0.0.1:9"]),
+            Dns = new MailDnsConfig(nameServers ?? ["127.0.0.1:9"]) { Blocklists = blocklists ?? [] },
             RemoteSmtpPort = remoteSmtpPort,
             RelayHost = relayHost,
             RelayHostCredentials = relayHostCredentials,

@@ -17,10 +17,13 @@ public sealed class RawSmtpClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> (not reading the greeting).</summary>
-    public static async Task<RawSmtpClient> ConnectAsync(int port)
+    /// <summary>
+    /// Connects to 127.0.0.1:<paramref name="port"/> (not reading the greeting), from <paramref name="localAddress"/> when
+    /// given (any 127.0.0.x works on Linux loopback), so that the server sees another client address.
+    /// </summary>
+    public static async Task<RawSmtpClient> ConnectAsync(int port, string? localAddress = null)
     {
-        var tcp = new TcpClient();
+        var tcp = localAddress is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(localAddress), 0));
         await tcp.ConnectAsync("127.0.0.1", port);
         return new RawSmtpClient(tcp);
     }

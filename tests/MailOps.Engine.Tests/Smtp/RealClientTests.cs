@@ -11,7 +11,7 @@ namespace MailOps.Engine.Tests.Smtp;
 /// <summary>Real SMTP clients (MailKit, swaks, Python smtplib, Postfix smtp-source) against the listener on 127.0.0.1.</summary>
 public sealed class RealClientTests
 {
-    private static MimeMessage Message(string from, string to, string subject = "Hello")
+    internal static MimeMessage Message(string from, string to, string subject = "Hello")
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(from));

@@ -16,6 +16,9 @@ public sealed class SmtpListenerTests
         await using var third = await RawSmtpClient.ConnectAsync(server.Port);
         Assert.Equal("421 4.7.0", Code(await third.ReadReplyAsync()));
         Assert.True(await third.IsClosedAsync());
+        // What smtpd warns for smtpd_client_connection_count_limit.
+        var warning = Assert.Single(server.Events.All, e => e.Kind == MailOps.Engine.Smtp.SmtpSessionEventKind.LimitExceeded);
+        Assert.Equal(("Connection concurrency limit exceeded: 3", "smtp"), (warning.Text, warning.Service));
         await first.CommandAsync("QUIT");
         await SmtpProtocolTests.WaitUntil(() => server.Listener.ActiveSessions == 1);
         await using var fourth = await RawSmtpClient.ConnectAsync(server.Port);
