@@ -122,7 +122,8 @@ public static class MailServerConfigFile
               // DNS servers ("address[:port]") for remote delivery's MX lookups and the SPF/DKIM/DMARC checks of received mail;
               // empty uses /etc/resolv.conf. blocklists: DNSBL zones (e.g. "zen.spamhaus.org") whose listed clients get 554 5.7.1
               // at RCPT on the Mta listener, unless authenticated or in mynetworks (Postfix's reject_rbl_client).
-              // clientNameLookup: name clients by forward-confirmed reverse DNS in the log and Received: (else "unknown").
+              // clientNameLookup: name clients by forward-confirmed reverse DNS in the log and Received: (else "unknown");
+              // with no nameServers, /etc/hosts answers first (127.0.0.1 is "localhost"), as for Postfix.
               "dns": { "nameServers": [], "blocklists": [], "clientNameLookup": true },
               // Send all remote mail through this host (Postfix's relayhost): "[host]:port" without MX lookup, "host" via its MX.
               "relayHost": null,

@@ -946,13 +946,19 @@ internal sealed class SmtpSession
 
     /// <summary>
     /// The client's forward-confirmed reverse DNS name (PTR, then A/AAAA back to the address, as Postfix's smtpd
-    /// verifies it); <c>unknown</c> when there is none or DNS fails.
+    /// verifies it); <c>unknown</c> when there is none or DNS fails. With the system resolver, /etc/hosts answers
+    /// first, as the C library's "files dns" order does for Postfix (127.0.0.1 is "localhost" without asking DNS).
     /// </summary>
     private async Task<string> LookupClientNameAsync()
     {
         if (_options.Resolver is null || !_options.ClientNameLookup)
         {
             return "unknown";
+        }
+
+        if (_options.Resolver.UsesSystemConfiguration && MailOps.Dns.HostsFile.System.NameOf(_client.Address) is { } listed)
+        {
+            return listed;
         }
 
         try

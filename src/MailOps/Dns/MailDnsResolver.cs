@@ -32,7 +32,11 @@ public sealed class MailDnsResolver
         options.RequestDnsSecRecords = true;
         _client = new LookupClient(options);
         NameServers = _client.NameServers.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.Port)).ToArray();
+        UsesSystemConfiguration = servers.Length == 0;
     }
+
+    /// <summary>True when no servers were given and this resolver asks the ones /etc/resolv.conf names.</summary>
+    public bool UsesSystemConfiguration { get; }
 
     /// <summary>Called with one line for every question asked and how it ended (for -Verbose); may be called from any thread.</summary>
     public Action<string>? Trace { get; set; }

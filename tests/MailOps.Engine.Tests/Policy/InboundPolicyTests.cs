@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.RegularExpressions;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -329,5 +330,26 @@ public sealed class InboundPolicyTests(FixtureDns dns) : IDisposable
         Assert.Contains("connect from client3.rdns.test[127.0.0.3]\n", log);
         Assert.Matches(@"\w+: client=client3\.rdns\.test\[127\.0\.0\.3\]\n", log);
         Assert.Contains("connect from unknown[127.0.0.4]\n", log);
+    }
+
+    [Fact]
+    public async Task With_the_system_resolver_a_client_listed_in_etc_hosts_is_named_from_it_without_asking_DNS()
+    {
+        // 127.0.0.1 is "localhost" in Debian's /etc/hosts; nothing in this test may ask the machine's DNS servers.
+        Assert.Equal("localhost", MailOps.Dns.HostsFile.System.NameOf(IPAddress.Loopback));
+        _site.AddUser("alice");
+        var config = _site.Config(nameServers: []);   // no servers: the system resolver
+        await using var server = await MailServer.StartAsync(config, $"policy-{Guid.NewGuid():N}");
+        var (exit, output) = await PythonAsync("""
+            import smtplib, sys
+            s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), source_address=('127.0.0.1', 0))
+            s.ehlo('helo.test')
+            s.sendmail('bob@example.test', ['alice@example.test'], 'Subject: from localhost\r\n\r\nhello\r\n')
+            s.quit()
+            """, _site.MtaPort.ToString());
+        Assert.True(exit == 0, output);
+        await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1, "alice has the message");
+        Assert.StartsWith("from helo.test (localhost [127.0.0.1])", HeaderList.Load(_site.MessagesOf("alice")[0])[HeaderId.Received]);
+        Assert.Contains("connect from localhost[127.0.0.1]\n", server.ReadLog());
     }
 }
