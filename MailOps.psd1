@@ -24,6 +24,11 @@
         'Remove-MailUser'
         'Set-MailUser'
         'Test-MailDns'
+        'Get-MailQueue'
+        'Remove-MailQueueMessage'
+        'Suspend-MailQueueMessage'
+        'Resume-MailQueueMessage'
+        'Send-MailQueue'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
