@@ -9,25 +9,12 @@ namespace MailOps.PowerShell;
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "MailQueue", SupportsShouldProcess = true)]
 [OutputType(typeof(MailQueueMessage))]
-public sealed class SendMailQueueCommand : MailQueueCommand
+public sealed class SendMailQueueCommand : MailQueueChangeCommand
 {
     /// <summary>Only these messages; every deferred message when not given. Get-MailQueue output binds here.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[]? QueueId { get; set; }
-
-    /// <summary>The server of this session whose queue is flushed (name or MailServer object).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [MailServerNameTransformation]
-    public string? Server { get; set; }
-
-    /// <summary>The server configuration file naming the queue; the embedded default when neither it nor -Server is given.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? ConfigPath { get; set; }
-
-    /// <summary>The machine whose queue is flushed; only this machine's queue can be.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? ComputerName { get; set; }
 
     /// <summary>Writes each message made due.</summary>
     [Parameter]

@@ -430,25 +430,28 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
     /// <inheritdoc />
     public async Task<MailQueueMessage> FlushAsync(string queueId, CancellationToken cancellationToken)
     {
-        var state = Editor.StateOf(queueId);
+        var message = await QueueListing.FindAsync(_queue, queueId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MailQueueMessageNotFoundException(queueId);
+        var state = Enum.Parse<QueueState>(message.QueueName, ignoreCase: true);
         QueueEditor.RequireFlushable(queueId, state);
+        // Described before it is made due: once due, the dispatcher moves it on at once.
         if (state == QueueState.Deferred)
         {
             _due[queueId] = DateTimeOffset.MinValue;
             Signal();
         }
-        return await QueueListing.FindAsync(_queue, queueId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MailQueueMessageNotFoundException(queueId);
+        return message;
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MailQueueMessage>> FlushAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var id in _queue.List(QueueState.Deferred)) _due[id] = DateTimeOffset.MinValue;
-        Signal();
+        // Described before they are made due: once due, the dispatcher moves them on at once.
         var flushed = new List<MailQueueMessage>();
         await foreach (var message in QueueListing.ListAsync(_queue, new MailQueueFilter { Queues = ["deferred"] }, cancellationToken).ConfigureAwait(false))
             flushed.Add(message);
+        foreach (var id in _queue.List(QueueState.Deferred)) _due[id] = DateTimeOffset.MinValue;
+        Signal();
         return flushed;
     }
 
