@@ -33,12 +33,14 @@ public sealed class GetMailQueueCommand : MailQueueCommand
 
     /// <summary>Only messages that arrived at least this long ago.</summary>
     [Parameter]
-    public TimeSpan? OlderThan { get; set; }
+    public TimeSpan OlderThan { get; set; }
 
     /// <summary>Only these queue IDs.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string[]? QueueId { get; set; }
+
+    private bool OlderThanGiven => MyInvocation.BoundParameters.ContainsKey(nameof(OlderThan));
 
     /// <inheritdoc />
     protected override void ProcessRecord()
@@ -50,7 +52,7 @@ public sealed class GetMailQueueCommand : MailQueueCommand
             Queues = Queue?.Select(q => q.ToLowerInvariant()).ToArray(),
             Senders = Sender,
             Recipients = Recipient,
-            OlderThan = OlderThan,
+            OlderThan = OlderThanGiven ? OlderThan : null,
             QueueIds = QueueId,
         };
         var found = new HashSet<string>(StringComparer.Ordinal);
@@ -80,7 +82,7 @@ public sealed class GetMailQueueCommand : MailQueueCommand
             return;
         }
         // An ID asked for by itself that is not there is an error; one that other conditions left out is not.
-        if (QueueId is null || Queue is not null || Sender is not null || Recipient is not null || OlderThan is not null) return;
+        if (QueueId is null || Queue is not null || Sender is not null || Recipient is not null || OlderThanGiven) return;
         foreach (var id in QueueId.Where(id => !found.Contains(id)))
             WriteError(MailOpsErrors.Record(new MailQueueMessageNotFoundException(id), "MailQueueMessageNotFound", ErrorCategory.ObjectNotFound, id));
     }
