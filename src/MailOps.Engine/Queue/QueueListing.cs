@@ -19,12 +19,18 @@ public static class QueueListing
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(filter);
         var now = DateTimeOffset.UtcNow;
+        // Every queue is read before the first message is described: a pipeline that moves what it gets (to hold, say)
+        // must not meet the same message again in the next queue.
+        var snapshot = new List<(QueueState State, IReadOnlyList<string> Ids)>();
         foreach (var state in Enum.GetValues<QueueState>())
         {
             if (!filter.SelectsQueue(NameOf(state))) continue;
-            IEnumerable<string> ids = filter.QueueIds is { Count: > 0 } wanted
-                ? wanted.Where(id => QueueId.IsValid(id) && queue.Find(id) == state).Distinct(StringComparer.Ordinal)
-                : queue.List(state);
+            snapshot.Add((state, filter.QueueIds is { Count: > 0 } wanted
+                ? wanted.Where(id => QueueId.IsValid(id) && queue.Find(id) == state).Distinct(StringComparer.Ordinal).ToList()
+                : queue.List(state)));
+        }
+        foreach (var (state, ids) in snapshot)
+        {
             foreach (var id in ids)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -62,7 +68,7 @@ public static class QueueListing
             Recipients = envelope.Recipients
                 .Where(r => r.Status is RecipientStatus.Pending or RecipientStatus.Deferred or RecipientStatus.Delivering)
                 .Select(r => new MailQueueRecipient(r.Address, r.Status == RecipientStatus.Deferred ? DelayReasonOf(r.LastResponse) : null))
-                .ToArray(),
+                .ToList(), // not an array: PowerShell would take $m.Recipients.Address for the array's Address method
             Attempts = envelope.Attempts,
             NextAttempt = state == QueueState.Deferred ? envelope.NextAttempt : null,
             ComputerName = Environment.MachineName,
@@ -88,7 +94,7 @@ public static class QueueListing
             return new MailQueueMessage
             {
                 QueueName = NameOf(state), QueueId = id, ArrivalTime = file.LastWriteTimeUtc, Size = file.Exists ? file.Length : 0,
-                Sender = "", Recipients = [], ComputerName = Environment.MachineName,
+                Sender = "", Recipients = new List<MailQueueRecipient>(), ComputerName = Environment.MachineName,
             };
         }
     }
