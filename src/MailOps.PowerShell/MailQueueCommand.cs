@@ -34,7 +34,8 @@ public abstract class MailQueueCommand : PSCmdlet
         var path = string.IsNullOrEmpty(configPath) ? null : GetUnresolvedProviderPathFromPSPath(configPath);
         var key = string.IsNullOrEmpty(server) ? "config:" + path : "server:" + server;
         if (_opened.TryGetValue(key, out var target)) return target;
-        if (!string.IsNullOrEmpty(server))
+        // A message listed through a configuration file carries both: its server may have stopped since, its file not.
+        if (!string.IsNullOrEmpty(server) && (path is null || RunningMailServers.Find(server) is not null))
         {
             var running = RunningMailServers.Find(server);
             if (running is null)
