@@ -44,7 +44,7 @@ public sealed class PostqueueComparisonTests : IDisposable
         Assert.Equal(postfixMessage.QueueName, ourMessage.QueueName);
         Assert.Equal("deferred", ourMessage.QueueName);
         Assert.Equal(postfixMessage.Sender, ourMessage.Sender);
-        Assert.Equal(postfixMessage.Recipients.Select(r => r.Address).Order(), ourMessage.Recipients.Select(r => r.Address).Order());
+        Assert.Equal(postfixMessage.Recipients.Select(r => r.Address).Order(), ourMessage.Recipients.Select(r => r.Address).Order(StringComparer.Ordinal));
         // delay_reason: the same words for the same failure.
         var refused = $"connect to 127.0.0.1[127.0.0.1]:{_closedPort}: Connection refused";
         Assert.All(postfixMessage.Recipients, r => Assert.Equal(refused, r.DelayReason));

@@ -43,13 +43,13 @@ public sealed class QueueControlTests : IDisposable
         var control = server.QueueControl;
         await control.HoldAsync(two, CancellationToken.None);
 
-        Assert.Equal([spam, two, bounce], Ids(await ListAsync(control, MailQueueFilter.All)).Order());
+        Assert.Equal([spam, two, bounce], Ids(await ListAsync(control, MailQueueFilter.All)).Order(StringComparer.Ordinal));
         Assert.Equal([two], Ids(await ListAsync(control, new MailQueueFilter { Queues = ["hold"] })));
-        Assert.Equal([spam, bounce], Ids(await ListAsync(control, new MailQueueFilter { Queues = ["deferred"] })).Order());
+        Assert.Equal([spam, bounce], Ids(await ListAsync(control, new MailQueueFilter { Queues = ["deferred"] })).Order(StringComparer.Ordinal));
         Assert.Equal([spam], Ids(await ListAsync(control, new MailQueueFilter { Senders = ["*@SPAM.test"] })));
         Assert.Equal([bounce], Ids(await ListAsync(control, new MailQueueFilter { Senders = ["<>"] })));
         Assert.Equal([two], Ids(await ListAsync(control, new MailQueueFilter { Recipients = ["erin@*"] })));
-        Assert.Equal([spam, two], Ids(await ListAsync(control, new MailQueueFilter { Recipients = ["[cd]*@remote.test"] })).Order());
+        Assert.Equal([spam, two], Ids(await ListAsync(control, new MailQueueFilter { Recipients = ["[cd]*@remote.test"] })).Order(StringComparer.Ordinal));
         Assert.Empty(await ListAsync(control, new MailQueueFilter { OlderThan = TimeSpan.FromHours(1) }));
         Assert.Equal(3, (await ListAsync(control, new MailQueueFilter { OlderThan = TimeSpan.Zero })).Count);
         Assert.Equal([bounce], Ids(await ListAsync(control, new MailQueueFilter { QueueIds = [bounce, "NoSuchId1"] })));
