@@ -176,7 +176,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
                 {
                     continue; // moved away meanwhile, or unreadable: the administrator's to look at
                 }
-                _due[id] = next;
+                // A flush that came while the envelope was read wins over it.
+                next = _due.GetOrAdd(id, next);
             }
             if (next <= now) due.Add(id);
         }
