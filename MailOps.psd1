@@ -30,6 +30,11 @@
         'Get-PostfixConfig'
         'Set-PostfixConfig'
         'Get-DovecotConfig'
+        'Get-MailQueue'
+        'Remove-MailQueueMessage'
+        'Suspend-MailQueueMessage'
+        'Resume-MailQueueMessage'
+        'Send-MailQueue'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

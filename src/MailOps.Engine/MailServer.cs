@@ -26,13 +26,16 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     private readonly LocalDeliveryAgent _delivery;
     private readonly RemoteDeliveryAgent _remote;
     private readonly X509Certificate2 _certificate;
+    private readonly QueueLock _queueLock;
+    private QueueControlSocket? _controlSocket;
     private long _connections;
     private long _queued;
     private long _rejected;
     private int _stopped;
 
-    private MailServer(string name, MailServerConfig config, MailLog log, LocalDeliveryAgent delivery, RemoteDeliveryAgent remote, X509Certificate2 certificate, MailQueue queue)
+    private MailServer(string name, MailServerConfig config, MailLog log, LocalDeliveryAgent delivery, RemoteDeliveryAgent remote, X509Certificate2 certificate, MailQueue queue, QueueLock queueLock)
     {
+        _queueLock = queueLock;
         Name = name;
         Config = config;
         _log = log;
@@ -50,6 +53,8 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     public MailServerConfig Config { get; }
     /// <summary>Its queue.</summary>
     public MailQueue Queue { get; }
+    /// <summary>The administrator's commands for its queue (list, hold, release, delete, flush), carried out by its queue manager.</summary>
+    public IQueueControl QueueControl => _delivery;
     /// <summary>When it started.</summary>
     public DateTimeOffset StartTime { get; }
     /// <summary>How long it has been running.</summary>
@@ -85,44 +90,69 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         if (config.Tls.SelfSigned) MailServerCertificate.EnsureSelfSigned(config.Tls, config.Hostname);
         var certificate = X509Certificate2.CreateFromPemFile(config.Tls.CertificatePath, config.Tls.KeyPath);
         var queue = new MailQueue(config.QueuePath);
-        queue.RemoveLeftovers();
-        CreatePrivateDirectory(config.MailPath);
-        MaildirOwner? owner = config.MailOwner is { } o ? new MaildirOwner(o.Uid, o.Gid) : null;
-        // The mail root stays 0700 but belongs to the mail owner, so that Dovecot (running as that account) can reach the Maildirs.
-        if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner.Uid, mailOwner.Gid);
-        var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
-        var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
-        var log = new MailLog(config.LogPath, config.Hostname);
-        // One resolver for MX lookups and the inbound checks, asking what dns.nameServers names (the system resolver by default).
-        var resolver = new MailOps.Dns.MailDnsResolver(config.Dns.NameServers.Count > 0 ? config.Dns.NameServers : null);
-        var remote = new RemoteDeliveryAgent(new RemoteDeliveryOptions
-        {
-            HostName = config.Hostname,
-            RelayHost = config.RelayHost,
-            RelayHostCredentials = config.RelayHostCredentials,
-            TlsPolicies = config.TlsPolicies,
-            Port = config.RemoteSmtpPort,
-            DestinationConcurrency = config.Limits.DestinationConcurrency,
-        }, resolver, log);
-        var delivery = new LocalDeliveryAgent(queue, recipients, store, log)
-        {
-            Concurrency = config.Limits.DeliveryConcurrency,
-            Remote = remote,
-            Notifier = new NonDeliveryNotifier(queue, config.Hostname, log),
-            Retry = config.Queue,
-        };
-        var server = new MailServer(name, config, log, delivery, remote, certificate, queue);
+        // Held while the server runs: no second server on this queue, and queue commands from other processes go to our socket.
+        var queueLock = await QueueLock.AcquireAsync(queue.Root, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         try
         {
-            delivery.Start();
-            server.StartListeners(recipients, resolver);
+            queue.RemoveLeftovers();
+            CreatePrivateDirectory(config.MailPath);
+            MaildirOwner? owner = config.MailOwner is { } o ? new MaildirOwner(o.Uid, o.Gid) : null;
+            // The mail root stays 0700 but belongs to the mail owner, so that Dovecot (running as that account) can reach the Maildirs.
+            if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner.Uid, mailOwner.Gid);
+            var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
+            var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
+            var log = new MailLog(config.LogPath, config.Hostname);
+            // One resolver for MX lookups and the inbound checks, asking what dns.nameServers names (the system resolver by default).
+            var resolver = new MailOps.Dns.MailDnsResolver(config.Dns.NameServers.Count > 0 ? config.Dns.NameServers : null);
+            var remote = new RemoteDeliveryAgent(new RemoteDeliveryOptions
+            {
+                HostName = config.Hostname,
+                RelayHost = config.RelayHost,
+                RelayHostCredentials = config.RelayHostCredentials,
+                TlsPolicies = config.TlsPolicies,
+                Port = config.RemoteSmtpPort,
+                DestinationConcurrency = config.Limits.DestinationConcurrency,
+            }, resolver, log);
+            var delivery = new LocalDeliveryAgent(queue, recipients, store, log)
+            {
+                Concurrency = config.Limits.DeliveryConcurrency,
+                Remote = remote,
+                Notifier = new NonDeliveryNotifier(queue, config.Hostname, log),
+                Retry = config.Queue,
+            };
+            var server = new MailServer(name, config, log, delivery, remote, certificate, queue, queueLock);
+            try
+            {
+                delivery.Start();
+                server.StartControlSocket();
+                server.StartListeners(recipients, resolver);
+            }
+            catch
+            {
+                await server.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+                throw;
+            }
+            return server;
         }
         catch
         {
-            await server.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+            // Stopping the server lets go of it too; a failure before the server existed must not keep the queue locked.
+            queueLock.Dispose();
             throw;
         }
-        return server;
+    }
+
+    private void StartControlSocket()
+    {
+        try
+        {
+            _controlSocket = QueueControlSocket.Start(Queue.Root, _delivery, _log);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A Unix socket address holds 107 bytes: a deeper data path leaves queue commands to this process alone.
+            _log.Warning("master", $"queue control socket not available: {QueueControlSocket.PathOf(Queue.Root)} is too long for a socket address");
+        }
     }
 
     private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver)
@@ -203,12 +233,15 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         using var deadline = new CancellationTokenSource(grace);
         await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token))).ConfigureAwait(false);
+        if (_controlSocket is not null) await _controlSocket.DisposeAsync().ConfigureAwait(false);
         await _delivery.StopAsync().ConfigureAwait(false);
         foreach (var listener in _listeners) await listener.DisposeAsync().ConfigureAwait(false);
         await _delivery.DisposeAsync().ConfigureAwait(false);
         await _remote.DisposeAsync().ConfigureAwait(false);
         _log.Dispose();
         _certificate.Dispose();
+        // Last: from now on another server, or a queue command acting on the files, may take the queue.
+        _queueLock.Dispose();
     }
 
     /// <inheritdoc />

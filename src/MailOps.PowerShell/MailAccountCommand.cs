@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using MailOps.Engine.Auth;
-using MailOps.Engine.Configuration;
 
 namespace MailOps.PowerShell;
 
@@ -26,23 +25,11 @@ public abstract class MailAccountCommand : PSCmdlet
         var path = ResolvedConfigPath;
         var key = path ?? "";
         if (_opened.TryGetValue(key, out var directory)) return directory;
+        var config = ServerConfiguration.Load(this, path);
+        if (config is null) return null;
         try
         {
-            // The host name does not choose any file; DefaultDomain spares the DNS lookup DefaultHostname() makes.
-            var config = path is null
-                ? MailServerConfig.EmbeddedDefault(MailServerConfig.DefaultDataPath(), MailServerConfig.DefaultDomain)
-                : MailServerConfigFile.Load(path);
             directory = MailAccountDirectory.Open(config);
-        }
-        catch (FileNotFoundException e)
-        {
-            WriteError(MailOpsErrors.Record(e, "MailServerConfigNotFound", ErrorCategory.ObjectNotFound, path));
-            return null;
-        }
-        catch (MailServerConfigException e)
-        {
-            WriteError(MailOpsErrors.Record(e, "MailServerConfigInvalid", ErrorCategory.InvalidData, path));
-            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -5,6 +5,7 @@ using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
 using MailOps.Engine.Queue;
 using MailOps.Engine.Store;
+using MailOps.Queue;
 
 namespace MailOps.Engine.Delivery;
 
@@ -18,8 +19,11 @@ namespace MailOps.Engine.Delivery;
 /// It is also the queue manager for the rest of the path: non-local recipients go to <see cref="Remote"/> (Postfix's
 /// smtp), deferred messages return to active when their <see cref="Envelope.NextAttempt"/> comes (<see cref="Retry"/>),
 /// and recipients that failed for good, or for too long, go back to the sender through <see cref="Notifier"/>.
+/// As <see cref="IQueueControl"/> it carries out the administrator's hold, release, delete and flush: an operation takes
+/// the message as a worker would (so the two never touch it at once), and a message a worker holds is changed when
+/// its attempt ends (a delete cancels the attempt first).
 /// </summary>
-public sealed class LocalDeliveryAgent : IAsyncDisposable
+public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
 {
     // How many of a folder's newest messages are searched for a copy delivered just before a crash.
     private const int RecoveryWindow = 64;
@@ -34,6 +38,13 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _workers = new();
     // When each deferred message is due (read from its envelope once, then kept here).
     private readonly ConcurrentDictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
+    // Guards the hand-over of a message between workers and administrator operations.
+    private readonly Lock _gate = new();
+    // Each worker's own cancellation, by queue ID: a delete cancels the attempt.
+    private readonly Dictionary<string, CancellationTokenSource> _attempts = new(StringComparer.Ordinal);
+    // Operations waiting for the worker (or operation) holding a message, in order; each gets the message in turn.
+    private readonly Dictionary<string, List<TaskCompletionSource>> _waiting = new(StringComparer.Ordinal);
+    private QueueEditor? _editor;
     private SemaphoreSlim? _slots;
     private CancellationTokenSource? _stop;
     private Task? _loop;
@@ -77,6 +88,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
 
     /// <summary>The default <see cref="Concurrency"/>: twice the cores, at least 8.</summary>
     public static int DefaultConcurrency => Math.Max(8, 2 * Environment.ProcessorCount);
+
+    private QueueEditor Editor => LazyInitializer.EnsureInitialized(ref _editor, () => new QueueEditor(_queue, Notifier, _log));
 
     private SemaphoreSlim Slots => LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(Math.Max(1, Concurrency)));
 
@@ -163,7 +176,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
                 {
                     continue; // moved away meanwhile, or unreadable: the administrator's to look at
                 }
-                _due[id] = next;
+                // A flush that came while the envelope was read wins over it.
+                next = _due.GetOrAdd(id, next);
             }
             if (next <= now) due.Add(id);
         }
@@ -233,6 +247,10 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
                 if (state == QueueState.Deferred) _due.TryRemove(id, out _);
                 ready.Add((id, false));
             }
+            catch (FileNotFoundException)
+            {
+                Finish(id); // held or removed by the administrator since it was listed
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _log?.Warning("qmgr", $"{id}: cannot move to the active queue: {e.Message}");
@@ -270,13 +288,16 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
     // stopped it: every recipient not yet recorded as Delivered may have its copy already (recovering).
     private async Task WorkAsync(string id, bool recovering, CancellationToken cancellationToken)
     {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        lock (_gate) _attempts[id] = attempt;
         try
         {
-            await DeliverAsync(id, recovering, cancellationToken).ConfigureAwait(false);
+            await DeliverAsync(id, recovering, attempt.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (attempt.IsCancellationRequested)
         {
-            // Stopping: the message stays in active; the next start looks for copies before delivering again.
+            // Stopping, or deleted by the administrator: the message stays in active, where the next start looks for
+            // copies before delivering again (or the waiting delete removes it).
         }
         catch (FileNotFoundException) when (recovering)
         {
@@ -288,14 +309,151 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable
         }
         finally
         {
+            lock (_gate) _attempts.Remove(id);
             Finish(id);
         }
     }
 
     private void Finish(string id)
     {
-        _inFlight.TryRemove(id, out _);
+        Release(id);
         Slots.Release();
+    }
+
+    // Lets go of a message: to the next operation waiting for it, or back to the queue.
+    private void Release(string id)
+    {
+        TaskCompletionSource? next = null;
+        lock (_gate)
+        {
+            if (_waiting.TryGetValue(id, out var waiting) && waiting.Count > 0)
+            {
+                next = waiting[0];
+                waiting.RemoveAt(0);
+                if (waiting.Count == 0) _waiting.Remove(id);
+            }
+            else _inFlight.TryRemove(id, out _);
+        }
+        next?.TrySetResult();
+    }
+
+    // Takes a message for an administrator's operation: at once when no worker has it, else when its worker is done
+    // (after cancelling the attempt when asked). Until Release, no worker takes it.
+    private async Task ReserveAsync(string id, bool cancelAttempt, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TaskCompletionSource? turn = null;
+            CancellationTokenSource? attempt = null;
+            lock (_gate)
+            {
+                if (_inFlight.TryAdd(id, 0)) return;
+                if (_attempts.TryGetValue(id, out attempt) || _waiting.ContainsKey(id))
+                {
+                    turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    if (!_waiting.TryGetValue(id, out var waiting)) _waiting[id] = waiting = [];
+                    waiting.Add(turn);
+                }
+            }
+            if (turn is null)
+            {
+                // Between the dispatcher's claim and its worker's start: look again shortly.
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (cancelAttempt && attempt is not null)
+            {
+                try { await attempt.CancelAsync().ConfigureAwait(false); }
+                catch (ObjectDisposedException) { } // the attempt ended meanwhile
+            }
+            try
+            {
+                await turn.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                bool stillWaiting;
+                lock (_gate) stillWaiting = _waiting.TryGetValue(id, out var waiting) && waiting.Remove(turn);
+                if (!stillWaiting) Release(id); // handed over just now: pass it on
+                throw;
+            }
+        }
+    }
+
+    private async Task<T> ExclusiveAsync<T>(string id, bool cancelAttempt, Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        if (!QueueId.IsValid(id)) throw new MailQueueMessageNotFoundException(id, $"'{id}' is not a queue ID.");
+        await ReserveAsync(id, cancelAttempt, cancellationToken).ConfigureAwait(false);
+        try { return await operation().ConfigureAwait(false); }
+        finally { Release(id); }
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<MailQueueMessage> ListAsync(MailQueueFilter filter, CancellationToken cancellationToken) =>
+        QueueListing.ListAsync(_queue, filter, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MailQueueMessage> HoldAsync(string queueId, CancellationToken cancellationToken) =>
+        ExclusiveAsync(queueId, cancelAttempt: false, async () =>
+        {
+            var message = await Editor.HoldAsync(queueId, cancellationToken).ConfigureAwait(false);
+            _due.TryRemove(queueId, out _);
+            return message;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MailQueueMessage> ReleaseAsync(string queueId, CancellationToken cancellationToken)
+    {
+        // Not held: said at once, without waiting for a worker that may hold it.
+        Editor.StateOf(queueId);
+        if (_queue.Find(queueId) is { } state && state != QueueState.Hold)
+            throw new InvalidOperationException($"The message {queueId} is not on hold (it is in {QueueListing.NameOf(state)}).");
+        return ExclusiveAsync(queueId, cancelAttempt: false, async () =>
+        {
+            var message = await Editor.ReleaseAsync(queueId, cancellationToken).ConfigureAwait(false);
+            _due.TryRemove(queueId, out _);
+            Signal();
+            return message;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<MailQueueMessage> DeleteAsync(string queueId, bool notifySender, CancellationToken cancellationToken) =>
+        ExclusiveAsync(queueId, cancelAttempt: true, async () =>
+        {
+            var (message, notice) = await Editor.DeleteAsync(queueId, notifySender, cancellationToken).ConfigureAwait(false);
+            _due.TryRemove(queueId, out _);
+            if (notice is not null) Signal();
+            return message;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<MailQueueMessage> FlushAsync(string queueId, CancellationToken cancellationToken)
+    {
+        var message = await QueueListing.FindAsync(_queue, queueId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MailQueueMessageNotFoundException(queueId);
+        var state = Enum.Parse<QueueState>(message.QueueName, ignoreCase: true);
+        QueueEditor.RequireFlushable(queueId, state);
+        // Described before it is made due: once due, the dispatcher moves it on at once.
+        if (state == QueueState.Deferred)
+        {
+            _due[queueId] = DateTimeOffset.MinValue;
+            Signal();
+        }
+        return message;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<MailQueueMessage>> FlushAllAsync(CancellationToken cancellationToken)
+    {
+        // Described before they are made due: once due, the dispatcher moves them on at once.
+        var flushed = new List<MailQueueMessage>();
+        await foreach (var message in QueueListing.ListAsync(_queue, new MailQueueFilter { Queues = ["deferred"] }, cancellationToken).ConfigureAwait(false))
+            flushed.Add(message);
+        foreach (var id in _queue.List(QueueState.Deferred)) _due[id] = DateTimeOffset.MinValue;
+        Signal();
+        return flushed;
     }
 
     // Postfix's cleanup rewrites recipients through virtual_alias_maps before the message reaches the queue manager,

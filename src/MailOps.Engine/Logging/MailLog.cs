@@ -124,6 +124,12 @@ public sealed class MailLog : IDisposable
     public void Removed(string queueId) => Write("qmgr", $"{queueId}: removed");
 
     /// <summary>
+    /// postsuper: an administrator's change to a queued message, in Postfix's words: <c>QUEUEID: placed on hold</c>,
+    /// <c>QUEUEID: released from hold</c>, <c>QUEUEID: removed</c>.
+    /// </summary>
+    public void QueueChanged(string queueId, string change) => Write("postsuper", $"{queueId}: {change}");
+
+    /// <summary>
     /// A delivery agent's result for one recipient:
     /// <c>QUEUEID: to=&lt;r&gt;, orig_to=&lt;o&gt;, relay=virtual, delay=0.12, delays=a/b/c/d, dsn=2.0.0, status=sent (delivered to maildir)</c>.
     /// </summary>

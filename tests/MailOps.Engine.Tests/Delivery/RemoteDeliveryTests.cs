@@ -347,18 +347,7 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
         Assert.Single(mx1.Messages());
     }
 
-    private static async Task<System.Diagnostics.Process> StartHostAsync(string configFile)
-    {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var start = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(SmtpTestHost).Assembly.Location);
-        start.ArgumentList.Add("mail-server");
-        start.ArgumentList.Add(configFile);
-        var process = System.Diagnostics.Process.Start(start)!;
-        var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(ready?.StartsWith("ready") == true, $"host did not start: {ready} {(process.HasExited ? await process.StandardError.ReadToEndAsync() : "")}");
-        return process;
-    }
+    private static Task<System.Diagnostics.Process> StartHostAsync(string configFile) => MailServerProcess.StartAsync(configFile);
 
     private SmtpSink Sink(string address, params string[] flags)
     {

@@ -1,0 +1,21 @@
+using System.Management.Automation;
+using MailOps.Queue;
+
+namespace MailOps.PowerShell;
+
+/// <summary>Suspend-MailQueueMessage: puts queued messages on hold (postsuper -h); delivery leaves them alone until released.</summary>
+[Cmdlet(VerbsLifecycle.Suspend, "MailQueueMessage", SupportsShouldProcess = true)]
+[OutputType(typeof(MailQueueMessage))]
+public sealed class SuspendMailQueueMessageCommand : MailQueueMessageCommand
+{
+    /// <summary>Writes each held message.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private protected override void Process(QueueTarget target, string queueId)
+    {
+        if (!ShouldProcess($"{queueId} ({target.Where})", "Put queued message on hold")) return;
+        var held = Run(() => target.Control.HoldAsync(queueId, Cancellation), queueId, "MailQueueMessageCorrupt");
+        if (held is not null && PassThru) WriteObject(Tag(held, target));
+    }
+}
