@@ -25,7 +25,8 @@ public static class MailServerConfigFile
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
-        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency"];
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
+         "loginTimeout", "pop3IdleTimeout", "authFailureDelay", "maxLoginFailures"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -73,11 +74,14 @@ public static class MailServerConfigFile
               "hostname": {{J(d.Hostname)}},
               // Domains whose mail is delivered here; the first is the primary domain (Postfix's mydestination).
               "domains": [ {{J(d.PrimaryDomain)}} ],
-              // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH) or SubmissionTls (465, implicit TLS).
+              // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH), SubmissionTls (465, implicit TLS),
+              // Pop3 (110, STLS then USER/PASS or AUTH) or Pop3Tls (995, implicit TLS).
               "listeners": [
                 { "kind": "Mta", "address": "127.0.0.1:2525" },
                 { "kind": "Submission", "address": "127.0.0.1:2587" },
                 { "kind": "SubmissionTls", "address": "127.0.0.1:2465" },
+                { "kind": "Pop3", "address": "127.0.0.1:2110" },
+                { "kind": "Pop3Tls", "address": "127.0.0.1:2995" },
               ],
               // PEM certificate and key; null makes a self-signed pair under dataPath/tls on first run. The key must be mode 0600.
               "tls": { "certificatePath": null, "keyPath": null },
@@ -102,6 +106,14 @@ public static class MailServerConfigFile
                 "deliveryConcurrency": {{l.DeliveryConcurrency}},
                 // Connections at once to one remote destination (Postfix's default_destination_concurrency_limit).
                 "destinationConcurrency": {{l.DestinationConcurrency}},
+                // Seconds a POP3 client may take to log in.
+                "loginTimeout": {{(int)l.LoginTimeout.TotalSeconds}},
+                // Seconds a logged-in POP3 client may stay silent (RFC 1939 asks for at least 600).
+                "pop3IdleTimeout": {{(int)l.Pop3IdleTimeout.TotalSeconds}},
+                // Seconds to wait before answering a failed login, times the failures from that address (Dovecot's auth_failure_delay).
+                "authFailureDelay": {{(int)l.AuthFailureDelay.TotalSeconds}},
+                // Failed logins from one address within 15 minutes after which its logins are refused.
+                "maxLoginFailures": {{l.MaxLoginFailures}},
               },
               // DNS servers ("address[:port]") for remote delivery's MX lookups and the SPF/DKIM/DMARC checks of received mail;
               // empty uses /etc/resolv.conf.
@@ -115,7 +127,7 @@ public static class MailServerConfigFile
               // Retries of deferred mail, in seconds (Postfix's minimal_backoff_time, maximal_backoff_time,
               // maximal_queue_lifetime and bounce_queue_lifetime); after the lifetime the mail is returned to its sender.
               "queue": { "minimalBackoff": 300, "maximalBackoff": 4000, "maximalLifetime": 432000, "bounceLifetime": 432000 },
-              // Allow AUTH without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
+              // Allow SMTP AUTH and POP3 logins without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
               "allowPlaintextAuthOnLoopback": false,
               // Answer VRFY; off so that addresses cannot be harvested (Postfix's disable_vrfy_command = yes).
               "vrfy": false,
@@ -512,6 +524,11 @@ public static class MailServerConfigFile
                 ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),
                 DeliveryConcurrency = (int)Number("deliveryConcurrency", d.DeliveryConcurrency, 1, 1000, "messages"),
                 DestinationConcurrency = (int)Number("destinationConcurrency", d.DestinationConcurrency, 1, 1000, "connections"),
+                LoginTimeout = TimeSpan.FromSeconds(Number("loginTimeout", (long)d.LoginTimeout.TotalSeconds, 1, 3600, "seconds")),
+                // RFC 1939 3: the autologout timer must be at least 10 minutes.
+                Pop3IdleTimeout = TimeSpan.FromSeconds(Number("pop3IdleTimeout", (long)d.Pop3IdleTimeout.TotalSeconds, 600, 86400, "seconds")),
+                AuthFailureDelay = TimeSpan.FromSeconds(Number("authFailureDelay", (long)d.AuthFailureDelay.TotalSeconds, 0, 60, "seconds")),
+                MaxLoginFailures = (int)Number("maxLoginFailures", d.MaxLoginFailures, 1, 100_000, "failures"),
             };
         }
 

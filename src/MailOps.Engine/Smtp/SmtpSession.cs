@@ -737,21 +737,10 @@ internal sealed class SmtpSession
 
     private async Task<bool> HandshakeAsync()
     {
-        // CVE-2011-0411: plaintext the client sent after STARTTLS must not be read as if it came over TLS, so the
-        // old input and its buffer are dropped with the plaintext stream.
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
-        timeout.CancelAfter(_options.CommandTimeout);
-        try
+        var (tls, failure) = await TlsHandshake.AsServerAsync(_stream, _options.Certificate, _options.CommandTimeout, _stopping).ConfigureAwait(false);
+        if (tls is null)
         {
-            await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions { ServerCertificate = _options.Certificate, ClientCertificateRequired = false },
-                timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
-        {
-            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {e.Message}", loss: SmtpSessionLoss.TlsHandshakeFailed);
-            await tls.DisposeAsync().ConfigureAwait(false);
+            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {failure}", loss: SmtpSessionLoss.TlsHandshakeFailed);
             return false;
         }
 

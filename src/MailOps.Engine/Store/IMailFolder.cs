@@ -26,4 +26,35 @@ public interface IMailFolder
     /// (<see cref="StoredMessage.Size"/> bytes); null when there is no such message.
     /// </summary>
     Stream? OpenMessage(uint uid);
+
+    /// <summary>
+    /// Sets message <paramref name="uid"/>'s flags and keywords to exactly these (IMAP STORE FLAGS, POP3's \Seen after
+    /// RETR): the file is renamed into cur/ with the new <c>:2,</c> letters; new keywords get letters in dovecot-keywords.
+    /// Returns the message as it is now; null when it no longer exists.
+    /// </summary>
+    /// <param name="uid">The message.</param>
+    /// <param name="flags">Its system flags from now on.</param>
+    /// <param name="keywords">Its keywords from now on; null keeps those it has.</param>
+    /// <param name="cancellationToken">Stops the wait for the keywords lock.</param>
+    Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes messages for good (IMAP EXPUNGE, POP3's UPDATE state): their files are deleted, then the uidlist is
+    /// written anew without them. Returns the UIDs that were removed by this call, ascending.
+    /// </summary>
+    /// <exception cref="MailStoreException">A file could not be removed; those before it are gone.</exception>
+    Task<IReadOnlyList<uint>> ExpungeAsync(IReadOnlyCollection<uint> uids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the folder for one session alone (POP3's exclusive-access lock, RFC 1939 8); null while another session of
+    /// this process holds it. Dispose the result to let it go. Delivery and listing are not blocked.
+    /// </summary>
+    IDisposable? TryLockSession();
+
+    /// <summary>
+    /// Calls <paramref name="onChange"/> for every change another session of this process makes to the folder
+    /// (deliveries, appends, expunges, flag changes) until the result is disposed; it runs on the changer's thread, so
+    /// keep it short.
+    /// </summary>
+    IDisposable Watch(Action<MailFolderChange> onChange);
 }
