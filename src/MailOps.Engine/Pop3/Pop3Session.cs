@@ -314,6 +314,8 @@ internal sealed class Pop3Session
         _folderLock = folderLock;
         _deleted = new bool[_messages.Count];
         _user = mailbox;
+        // As Dovecot, where pop3-login and pop3 are separate processes: the bad commands before login are not held against the user.
+        _badCommands = 0;
         _tally.Messages = _messages.Count;
         _tally.MailboxSize = _messages.Sum(m => m.Size);
         _log?.Login(mailbox, method, _client, _local, _sessionId, _tls);
