@@ -354,10 +354,10 @@ internal sealed class Pop3Session
         return await ReplyAsync(text.ToString()).ConfigureAwait(false);
     }
 
-    // Dovecot 2.3's default pop3_uidl_format %08Xu%08Xv: UID and UIDVALIDITY as 8 upper-case hex digits each; a UIDL
-    // saved in dovecot-uidlist wins, as in Dovecot.
+    // Dovecot 2.3's default pop3_uidl_format %08Xu%08Xv: UID and UIDVALIDITY as 8 hex digits each, which Dovecot's
+    // var_expand writes in lower case (checked against Dovecot 2.3.19); a UIDL saved in dovecot-uidlist wins, as in Dovecot.
     private string Uidl(StoredMessage message) =>
-        message.SavedPop3Uidl ?? string.Create(CultureInfo.InvariantCulture, $"{message.Uid:X8}{_uidValidity:X8}");
+        message.SavedPop3Uidl ?? string.Create(CultureInfo.InvariantCulture, $"{message.Uid:x8}{_uidValidity:x8}");
 
     private async Task<bool> RetrieveAsync(string argument)
     {

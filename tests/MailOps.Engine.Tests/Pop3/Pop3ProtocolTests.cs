@@ -169,7 +169,7 @@ public sealed class Pop3ProtocolTests : IAsyncLifetime
     {
         await DeliverTwoAsync();
         var listing = await _host.Store.Open("alice").Inbox.ListMessagesAsync();
-        var expected = listing.Messages.Select((m, i) => $"{i + 1} {m.Uid:X8}{listing.UidValidity:X8}").ToList();
+        var expected = listing.Messages.Select((m, i) => $"{i + 1} {m.Uid:x8}{listing.UidValidity:x8}").ToList();
         for (var session = 0; session < 2; session++)
         {
             await using var pop = await RawPop3Client.LoginAsync(_host.Port);

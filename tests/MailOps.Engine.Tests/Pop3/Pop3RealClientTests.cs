@@ -26,7 +26,7 @@ public sealed class Pop3RealClientTests : IAsyncLifetime
     private async Task<List<string>> ExpectedUidlsAsync()
     {
         var listing = await _host.Store.Open("alice").Inbox.ListMessagesAsync();
-        return listing.Messages.Select(m => $"{m.Uid:X8}{listing.UidValidity:X8}").ToList();
+        return listing.Messages.Select(m => $"{m.Uid:x8}{listing.UidValidity:x8}").ToList();
     }
 
     [Fact]
