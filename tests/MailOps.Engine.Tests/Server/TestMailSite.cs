@@ -26,6 +26,8 @@ public sealed class TestMailSite : IDisposable
         MtaPort = FreePort();
         SubmissionPort = FreePort();
         SubmissionTlsPort = FreePort();
+        Pop3Port = FreePort();
+        Pop3TlsPort = FreePort();
     }
 
     /// <summary>Where queue, mail, log and TLS files live.</summary>
@@ -36,6 +38,10 @@ public sealed class TestMailSite : IDisposable
     public int SubmissionPort { get; }
     /// <summary>The implicit TLS submission listener's port.</summary>
     public int SubmissionTlsPort { get; }
+    /// <summary>The POP3 listener's port.</summary>
+    public int Pop3Port { get; }
+    /// <summary>The POP3S listener's port.</summary>
+    public int Pop3TlsPort { get; }
 
     /// <summary>
     /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
@@ -59,6 +65,8 @@ public sealed class TestMailSite : IDisposable
                 new(MailListenerKind.Mta, new IPEndPoint(IPAddress.Loopback, MtaPort)),
                 new(MailListenerKind.Submission, new IPEndPoint(IPAddress.Loopback, SubmissionPort)),
                 new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, SubmissionTlsPort)),
+                new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, Pop3Port)),
+                new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, Pop3TlsPort)),
             ],
             Tls = d.Tls,
             MyNetworks = myNetworks ?? d.MyNetworks,
