@@ -83,5 +83,57 @@ public sealed class Pop3LoginTests
         Assert.StartsWith("+OK", await pop.CommandAsync("PASS secret"));
     }
 
+    [Fact]
+    public async Task A_client_silent_before_login_is_told_and_disconnected_after_the_login_timeout()
+    {
+        await using var host = Pop3TestHost.Start(loginTimeout: TimeSpan.FromSeconds(1));
+        await using var pop = await RawPop3Client.ConnectAsync(host.Port);
+        Assert.Equal("-ERR Disconnected for inactivity.", await pop.ReadLineAsync());
+        Assert.Equal("", await pop.ReadLineAsync());
+        Assert.Contains("pop3-login: Disconnected (Inactivity - no input for 1 secs)", host.ReadLog());
+    }
+
+    [Fact]
+    public async Task Connections_over_the_per_address_limit_are_refused_with_SYS_TEMP()
+    {
+        await using var host = Pop3TestHost.Start(maxConnectionsPerClient: 2);
+        await using var first = await RawPop3Client.ConnectAsync(host.Port);
+        await using var second = await RawPop3Client.ConnectAsync(host.Port);
+        using var third = new System.Net.Sockets.TcpClient();
+        await third.ConnectAsync("127.0.0.1", host.Port);
+        using var reader = new StreamReader(third.GetStream());
+        Assert.Equal("-ERR [SYS/TEMP] Too many connections from 127.0.0.1.", await reader.ReadLineAsync());
+        Assert.Null(await reader.ReadLineAsync());
+        Assert.StartsWith("+OK", await first.CommandAsync("USER alice"));
+    }
+
+    [Fact]
+    public async Task Garbage_bytes_and_a_failed_TLS_handshake_do_not_stop_the_server()
+    {
+        await using var host = Pop3TestHost.Start();
+        var random = new Random(1939);
+        for (var round = 0; round < 20; round++)
+        {
+            var bytes = new byte[random.Next(1, 20_000)];
+            random.NextBytes(bytes);
+            foreach (var port in new[] { host.Port, host.TlsPort })
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync("127.0.0.1", port);
+                try
+                {
+                    await tcp.GetStream().WriteAsync(bytes);
+                    await tcp.GetStream().WriteAsync("\r\nQUIT\r\n"u8.ToArray());
+                }
+                catch (IOException)
+                {
+                    // The server may close first; that is an answer too.
+                }
+            }
+        }
+        await using var pop = await RawPop3Client.LoginAsync(host.Port);
+        Assert.StartsWith("+OK 0 0", await pop.CommandAsync("STAT"));
+    }
+
     private static string Plain(string user, string password) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
 }

@@ -36,7 +36,7 @@ public sealed class Pop3TestHost : IAsyncDisposable
     /// <summary>The log file with the Dovecot-format lines.</summary>
     public string LogPath => Path.Combine(Directory, "mail.log");
 
-    private Pop3TestHost(string directory, Pop3SessionOptions session, LoginFailures failures, string? mailRoot)
+    private Pop3TestHost(string directory, Pop3SessionOptions session, LoginFailures failures, string? mailRoot, int maxConnectionsPerClient)
     {
         Directory = directory;
         Store = new MaildirStore(mailRoot ?? Path.Combine(directory, "%n", "Maildir"), new MaildirOptions { Owner = DovecotServer.MailOwner });
@@ -44,8 +44,8 @@ public sealed class Pop3TestHost : IAsyncDisposable
         _log = new MailLog(LogPath, "mx.example.test");
         var log = new Pop3SessionLog(_log);
         var endPoint = new IPEndPoint(IPAddress.Loopback, 0);
-        _plain = new Pop3Listener(new Pop3ListenerOptions { EndPoint = endPoint, Session = session, MaxConnectionsPerClient = 20 }, Store, Users, failures, log);
-        _tls = new Pop3Listener(new Pop3ListenerOptions { EndPoint = endPoint, Session = session, ImplicitTls = true, MaxConnectionsPerClient = 20 }, Store, Users, failures, log);
+        _plain = new Pop3Listener(new Pop3ListenerOptions { EndPoint = endPoint, Session = session, MaxConnectionsPerClient = maxConnectionsPerClient }, Store, Users, failures, log);
+        _tls = new Pop3Listener(new Pop3ListenerOptions { EndPoint = endPoint, Session = session, ImplicitTls = true, MaxConnectionsPerClient = maxConnectionsPerClient }, Store, Users, failures, log);
         _plain.Start();
         _tls.Start();
     }
@@ -55,15 +55,19 @@ public sealed class Pop3TestHost : IAsyncDisposable
     /// <param name="maxLoginFailures">Failed logins per address before it is refused.</param>
     /// <param name="mailRoot">The store's location template; a temporary one by default.</param>
     /// <param name="idleTimeout">The logged-in idle timeout.</param>
-    public static Pop3TestHost Start(bool plaintextOnLoopback = true, int maxLoginFailures = 100, string? mailRoot = null, TimeSpan? idleTimeout = null)
+    /// <param name="loginTimeout">The idle timeout before login.</param>
+    /// <param name="maxConnectionsPerClient">Sessions at once from one address, per listener.</param>
+    public static Pop3TestHost Start(bool plaintextOnLoopback = true, int maxLoginFailures = 100, string? mailRoot = null, TimeSpan? idleTimeout = null,
+        TimeSpan? loginTimeout = null, int maxConnectionsPerClient = 20)
     {
         var session = new Pop3SessionOptions
         {
             Certificate = TestCertificate.Localhost,
             AllowPlaintextAuthOnLoopback = plaintextOnLoopback,
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(10),
+            LoginTimeout = loginTimeout ?? TimeSpan.FromSeconds(60),
         };
-        return new Pop3TestHost(DovecotServer.NewWorkDirectory("mailops-pop3"), session, new LoginFailures(maxLoginFailures, TimeSpan.FromMinutes(15), TimeSpan.Zero), mailRoot);
+        return new Pop3TestHost(DovecotServer.NewWorkDirectory("mailops-pop3"), session, new LoginFailures(maxLoginFailures, TimeSpan.FromMinutes(15), TimeSpan.Zero), mailRoot, maxConnectionsPerClient);
     }
 
     /// <summary>Delivers <paramref name="text"/> (LF line ends become CRLF) to <paramref name="user"/>'s INBOX.</summary>
