@@ -270,7 +270,8 @@ public sealed class MaildirFolder : IMailFolder
             if (UidList.Read(Path) is { } current)
             {
                 var files = ScanFiles();
-                if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName)) > 0) current.Write(Path, _maildir.Options.Owner);
+                // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
+                if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
             }
         }
         MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
@@ -337,8 +338,9 @@ public sealed class MaildirFolder : IMailFolder
             : VirtualSizeOf(file);
         var (flags, letters) = MaildirFileName.ParseFlags(file.Name);
         var keywords = letters.Select(l => keywordNames.GetValueOrDefault(l)).OfType<string>().ToList();
-        var savedUidl = record.Extensions.FirstOrDefault(e => e.Length > 1 && e[0] == 'P');
-        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName) { SavedPop3Uidl = savedUidl?[1..] };
+        // maildir_mail_get_special: a P field gives the POP3 UIDL; an empty one means the base file name.
+        var savedUidl = record.Extensions.FirstOrDefault(e => e.Length > 0 && e[0] == 'P') is { } p ? (p.Length > 1 ? p[1..] : record.BaseName) : null;
+        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName) { SavedPop3Uidl = savedUidl };
     }
 
     private static long VirtualSizeOf(FileInfo file)

@@ -148,9 +148,9 @@ internal sealed class UidList
     /// <summary>Drops the records <paramref name="match"/> picks (messages gone); NextUid stays. Returns how many.</summary>
     public int RemoveWhere(Func<UidListRecord, bool> match)
     {
-        var gone = _records.Where(match).ToList();
+        var gone = _records.Where(match).ToHashSet();
         foreach (var record in gone) _byBaseName.Remove(record.BaseName);
-        _records.RemoveAll(r => match(r));
+        _records.RemoveAll(gone.Contains);
         return gone.Count;
     }
 

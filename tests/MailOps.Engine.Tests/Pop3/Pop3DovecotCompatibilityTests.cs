@@ -139,4 +139,26 @@ public sealed class Pop3DovecotCompatibilityTests : IAsyncLifetime
         Assert.Equal(["$Label1", "Project"], (await inbox.ListMessagesAsync()).Messages.Single(m => m.Uid == first.Uid).Keywords.Order(StringComparer.Ordinal));
         Assert.Empty(_dovecot.LogProblems());
     }
+
+    [Fact]
+    public async Task A_UIDL_saved_in_the_uidlist_by_a_migration_is_given_by_both_servers()
+    {
+        await _host.DeliverAsync("alice", "Subject: migrated one\n\n1\n");
+        var second = await _host.DeliverAsync("alice", "Subject: migrated two\n\n2\n");
+        await _host.DeliverAsync("alice", "Subject: new here\n\n3\n");
+        // As a migration leaves it: a P field with the old server's UIDL, and an empty one (the base file name).
+        var uidlist = Path.Combine(_host.Store.PathFor("alice"), "dovecot-uidlist");
+        var lines = File.ReadAllLines(uidlist);
+        lines[1] = lines[1].Replace(" :", " Pold-uidl-0001 :");
+        lines[2] = lines[2].Replace(" :", " P :");
+        File.WriteAllText(uidlist, string.Join("\n", lines) + "\n");
+        StartDovecot();
+
+        var ours = await ReadAllAsync(_host.Port);
+        var theirs = await ReadAllAsync(_dovecot.Pop3Port);
+        Assert.Equal(theirs.Uidls, ours.Uidls);
+        Assert.Equal("old-uidl-0001", ours.Uidls[0]);
+        Assert.Equal(Path.GetFileName(second.Path), ours.Uidls[1]);
+        Assert.Empty(_dovecot.LogProblems());
+    }
 }
