@@ -80,7 +80,8 @@ function Invoke-Build {
 }
 
 function Install-TestPrerequisites {
-    # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier.
+    # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
+    # Postfix and Dovecot to compare with, and the real clients (swaks, curl's POP3, Python's poplib).
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'
@@ -94,6 +95,7 @@ function Install-TestPrerequisites {
         '/usr/lib/dovecot/imap' = 'dovecot-imapd'
         '/usr/lib/dovecot/pop3' = 'dovecot-pop3d'
         'swaks'                = 'swaks'
+        'curl'                 = 'curl'
         'pflogsumm'            = 'pflogsumm'
     }
     $missing = { param($what) if ($what.StartsWith('/')) { -not (Test-Path $what) } else { -not (Get-Command $what -ErrorAction SilentlyContinue) } }
