@@ -425,9 +425,12 @@ internal sealed class Pop3Session
         }
         catch (Exception e) when (e is MailStoreException or IOException or UnauthorizedAccessException)
         {
+            _folderLock?.Dispose();
             await ReplyAsync("-ERR [SYS/TEMP] Some deleted messages were not removed.").ConfigureAwait(false);
             return false;
         }
+        // The maildrop is free before the client hears +OK, so its next session cannot meet [IN-USE].
+        _folderLock?.Dispose();
         await ReplyAsync(doomed.Count > 0 ? "+OK Logging out, messages deleted." : "+OK Logging out.").ConfigureAwait(false);
         return false;
     }

@@ -90,7 +90,7 @@ public sealed class Pop3LoginTests
         await using var pop = await RawPop3Client.ConnectAsync(host.Port);
         Assert.Equal("-ERR Disconnected for inactivity.", await pop.ReadLineAsync());
         Assert.Equal("", await pop.ReadLineAsync());
-        Assert.Contains("pop3-login: Disconnected (Inactivity - no input for 1 secs)", host.ReadLog());
+        Assert.Contains("pop3-login: Disconnected (Inactivity - no input for 1 secs)", host.WaitForLog(@"Inactivity - no input"));
     }
 
     [Fact]

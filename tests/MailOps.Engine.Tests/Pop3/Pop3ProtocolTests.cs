@@ -213,9 +213,12 @@ public sealed class Pop3ProtocolTests : IAsyncLifetime
             await bad.CommandAsync("PASS wrong");
             await bad.CommandAsync("QUIT");
         }
-        var log = _host.ReadLog();
+        const string failed = @"pop3-login: Disconnected \(auth failed, 1 attempts in \d+ secs\): user=<alice>, method=PLAIN, rip=127\.0\.0\.1";
+        const string loggedOut = @"pop3\(alice\)<\d+><[A-Za-z0-9+/]{16}>: Disconnected: Logged out top=1/\d+, retr=1/\d+, del=1/2, size=\d+";
+        _host.WaitForLog(failed);
+        var log = _host.WaitForLog(loggedOut);
         Assert.Matches(@"mailops/pop3\[\d+\]: pop3-login: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, secured, session=<[A-Za-z0-9+/]{16}>", log);
-        Assert.Matches(@"pop3\(alice\)<\d+><[A-Za-z0-9+/]{16}>: Disconnected: Logged out top=1/\d+, retr=1/\d+, del=1/2, size=\d+", log);
-        Assert.Matches(@"pop3-login: Disconnected \(auth failed, 1 attempts in \d+ secs\): user=<alice>, method=PLAIN, rip=127\.0\.0\.1", log);
+        Assert.Matches(loggedOut, log);
+        Assert.Matches(failed, log);
     }
 }

@@ -89,6 +89,18 @@ public sealed class Pop3TestHost : IAsyncDisposable
         return new StreamReader(stream).ReadToEnd();
     }
 
+    /// <summary>The log once it matches <paramref name="pattern"/> (a session writes its last line after the client has gone); fails after 20 s.</summary>
+    public string WaitForLog(string pattern)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var log = ReadLog();
+            if (System.Text.RegularExpressions.Regex.IsMatch(log, pattern) || DateTime.UtcNow > deadline) return log;
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>Writes the test certificate as PEM (for curl's --cacert and Python's cafile); returns the path.</summary>
     public string WriteCertificatePem()
     {

@@ -62,7 +62,7 @@ public sealed class MailServerTests : IDisposable
             await pop.DisconnectAsync(quit: true);
         }
         Assert.Empty(_site.MessagesOf("alice"));
-        var log = server.ReadLog();
+        var log = server.WaitForLog(l => l.Contains("Disconnected: Logged out"), "the POP3 logout line");
         Assert.Matches(@"pop3-login: Login: user=<alice@example\.test>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS, session=<", log);
         Assert.Matches(@"pop3\(alice@example\.test\)<\d+><[^>]+>: Disconnected: Logged out top=0/0, retr=1/\d+, del=1/1, size=\d+", log);
     }
