@@ -13,10 +13,11 @@ public interface IMailFolder
     /// <param name="message">The message, read to its end.</param>
     /// <param name="flags">Flags to store it with (IMAP APPEND); none for a new delivery.</param>
     /// <param name="receivedDate">Its INTERNALDATE; null for now.</param>
+    /// <param name="keywords">Keywords to store it with (IMAP APPEND's flag list); they get letters in dovecot-keywords.</param>
     /// <param name="cancellationToken">Stops the delivery; nothing is left behind.</param>
     /// <exception cref="MailStoreException">The store could not take it; see <see cref="MailStoreException.IsTransient"/>.</exception>
     Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
-        CancellationToken cancellationToken = default);
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
 
     /// <summary>The folder's messages in UID order, after giving UIDs to any message another program put there.</summary>
     Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default);

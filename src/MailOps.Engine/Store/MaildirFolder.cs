@@ -32,10 +32,13 @@ public sealed class MaildirFolder : IMailFolder
 
     /// <inheritdoc />
     public async Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
-        CancellationToken cancellationToken = default)
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default)
     {
         EnsureExists();
         var options = _maildir.Options;
+        var letters = keywords is { Count: > 0 }
+            ? await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false)
+            : "";
         var unique = MaildirFileName.NewUniqueName(_maildir.EscapedHostName);
         var tempPath = System.IO.Path.Combine(Path, "tmp", unique);
         long size, virtualSize;
@@ -65,11 +68,13 @@ public sealed class MaildirFolder : IMailFolder
         }
 
         var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
-        var directory = System.IO.Path.Combine(Path, flags == MessageFlags.None ? "new" : "cur");
-        var finalPath = System.IO.Path.Combine(directory, MaildirFileName.WithFlags(baseName, flags));
+        var plain = flags == MessageFlags.None && letters.Length == 0;
+        var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
         var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
         MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
-        return new StoredMessage(uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+        var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
+        return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
+            File.GetLastWriteTimeUtc(finalPath), finalPath);
     }
 
     /// <summary>

@@ -112,6 +112,8 @@ public sealed class Pop3DovecotCompatibilityTests : IAsyncLifetime
         var third = await _host.DeliverAsync("alice", "Subject: three\n\n3\n");
         var inbox = _host.Store.Open("alice").Inbox;
         await inbox.SetFlagsAsync(first.Uid, MessageFlags.Flagged | MessageFlags.Answered, ["Project", "$Label1"]);
+        // As IMAP APPEND stores a draft with a keyword.
+        var draft = await inbox.DeliverAsync(new MemoryStream(Crlf("Subject: draft\n\nunfinished\n")), MessageFlags.Draft, null, ["$Label1", "Draft-Keyword"]);
         // RETR over our POP3 makes the third \Seen.
         await using (var pop = await RawPop3Client.LoginAsync(_host.Port))
         {
@@ -129,6 +131,9 @@ public sealed class Pop3DovecotCompatibilityTests : IAsyncLifetime
         Assert.Equal(MailKit.MessageFlags.Flagged | MailKit.MessageFlags.Answered, byUid[first.Uid].Flags!.Value & ~MailKit.MessageFlags.Recent);
         Assert.Equal(["$Label1", "Project"], byUid[first.Uid].Keywords.Order(StringComparer.Ordinal));
         Assert.Equal(MailKit.MessageFlags.Seen, byUid[third.Uid].Flags!.Value & ~MailKit.MessageFlags.Recent);
+        Assert.Equal(MailKit.MessageFlags.Draft, byUid[draft.Uid].Flags!.Value & ~MailKit.MessageFlags.Recent);
+        Assert.Equal(["$Label1", "Draft-Keyword"], byUid[draft.Uid].Keywords.Order(StringComparer.Ordinal));
+        Assert.Equal(["$Label1", "Draft-Keyword"], draft.Keywords.Order(StringComparer.Ordinal));
 
         // Dovecot flags the second with \Deleted and a keyword of its own; our listing reads both.
         await imap.Inbox.AddFlagsAsync(new UniqueId(second.Uid), MailKit.MessageFlags.Deleted, new HashSet<string> { "Urgent" }, silent: true);

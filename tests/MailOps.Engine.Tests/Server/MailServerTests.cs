@@ -363,7 +363,7 @@ public sealed class MailServerTests : IDisposable
             copy.Write("Delivered-To: alice@example.test\r\n"u8);
             await using (var content = queue.OpenContent(QueueState.Active, id)) await content.CopyToAsync(copy);
             copy.Position = 0;
-            await store.Open("alice@example.test").Inbox.DeliverAsync(copy, MessageFlags.None, null, CancellationToken.None);
+            await store.Open("alice@example.test").Inbox.DeliverAsync(copy, MessageFlags.None, null, cancellationToken: CancellationToken.None);
         }
 
         var recipients = new LocalRecipientDirectory([TestMailSite.Domain], PasswdFile.Load(Path.Combine(_site.DataPath, "users.passwd")), VirtualAliasMap.FromText(""));
