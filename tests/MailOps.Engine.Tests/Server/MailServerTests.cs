@@ -35,7 +35,7 @@ public sealed class MailServerTests : IDisposable
     public async Task A_user_reads_and_deletes_mail_sent_through_the_server_over_POP3_and_the_log_has_Dovecot_s_login_lines()
     {
         _site.AddUser("alice", "alice-pw");
-        await using var server = await MailServer.StartAsync(_site.Config(), "pop3-e2e");
+        await using var server = await MailServer.StartAsync(_site.Config(pop3: true), "pop3-e2e");
         Assert.Contains(server.Endpoints, e => e.Protocol == "POP3" && e.EndPoint.Port == _site.Pop3Port);
         Assert.Contains(server.Endpoints, e => e.Protocol == "POP3S" && e.EndPoint.Port == _site.Pop3TlsPort);
         using (var smtp = new SmtpClient())

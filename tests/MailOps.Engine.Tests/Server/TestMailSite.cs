@@ -38,9 +38,9 @@ public sealed class TestMailSite : IDisposable
     public int SubmissionPort { get; }
     /// <summary>The implicit TLS submission listener's port.</summary>
     public int SubmissionTlsPort { get; }
-    /// <summary>The POP3 listener's port.</summary>
+    /// <summary>The POP3 listener's port (with <c>Config(pop3: true)</c>).</summary>
     public int Pop3Port { get; }
-    /// <summary>The POP3S listener's port.</summary>
+    /// <summary>The POP3S listener's port (with <c>Config(pop3: true)</c>).</summary>
     public int Pop3TlsPort { get; }
 
     /// <summary>
@@ -53,9 +53,13 @@ public sealed class TestMailSite : IDisposable
     /// </remarks>
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
-        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null)
+        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null, bool pop3 = false)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
+        // POP3 only when a test reads mail with it: every port probed free may be taken again before the server binds it.
+        MailListenerConfig[] readers = pop3
+            ? [new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, Pop3Port)), new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, Pop3TlsPort))]
+            : [];
         return new MailServerConfig
         {
             Hostname = d.Hostname,
@@ -65,8 +69,7 @@ public sealed class TestMailSite : IDisposable
                 new(MailListenerKind.Mta, new IPEndPoint(IPAddress.Loopback, MtaPort)),
                 new(MailListenerKind.Submission, new IPEndPoint(IPAddress.Loopback, SubmissionPort)),
                 new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, SubmissionTlsPort)),
-                new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, Pop3Port)),
-                new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, Pop3TlsPort)),
+                .. readers,
             ],
             Tls = d.Tls,
             MyNetworks = myNetworks ?? d.MyNetworks,
