@@ -91,7 +91,8 @@ function Invoke-Build {
 
 function Install-TestPrerequisites {
     # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
-    # Postfix, Dovecot, and OpenSSH's sshd (with sudo) for the host sessions.
+    # Postfix and Dovecot to compare with, the real clients (swaks, curl's POP3, Python's poplib), and OpenSSH's sshd
+    # (with sudo) for the host sessions.
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'
@@ -105,6 +106,7 @@ function Install-TestPrerequisites {
         '/usr/lib/dovecot/imap' = 'dovecot-imapd'
         '/usr/lib/dovecot/pop3' = 'dovecot-pop3d'
         'swaks'                = 'swaks'
+        'curl'                 = 'curl'
         'pflogsumm'            = 'pflogsumm'
         '/usr/sbin/sshd'       = 'openssh-server'
         'ssh-keygen'           = 'openssh-client'

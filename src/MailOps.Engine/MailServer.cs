@@ -7,6 +7,7 @@ using MailOps.Engine.Listeners;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Platform;
 using MailOps.Engine.Policy;
+using MailOps.Engine.Pop3;
 using MailOps.Engine.Queue;
 using MailOps.Engine.Smtp;
 using MailOps.Engine.Store;
@@ -21,6 +22,7 @@ namespace MailOps.Engine;
 public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 {
     private readonly List<SmtpListener> _listeners = [];
+    private readonly List<Pop3Listener> _pop3Listeners = [];
     private readonly MailLog _log;
     private readonly SmtpSessionLog _sessionLog;
     private readonly LocalDeliveryAgent _delivery;
@@ -63,7 +65,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     public IReadOnlyList<MailServerEndpoint> Endpoints { get; private set; } = [];
     /// <summary>True until it is stopped.</summary>
     public bool IsRunning => Volatile.Read(ref _stopped) == 0;
-    /// <summary>SMTP connections accepted so far.</summary>
+    /// <summary>SMTP connections accepted so far (POP3 sessions are not counted here).</summary>
     public long Connections => Interlocked.Read(ref _connections);
     /// <summary>Messages accepted into the queue (a 250 after DATA/BDAT).</summary>
     public long MessagesQueued => Interlocked.Read(ref _queued);
@@ -125,7 +127,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
             {
                 delivery.Start();
                 server.StartControlSocket();
-                server.StartListeners(recipients, resolver);
+                server.StartListeners(recipients, resolver, store);
             }
             catch
             {
@@ -155,7 +157,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         }
     }
 
-    private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver)
+    private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver, IMailStore store)
     {
         var policy = new RelayPolicy(recipients, Config.MyNetworks);
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
@@ -163,8 +165,33 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var authentication = new AuthenticationStage(Config.Hostname, resolver, Config.Dkim, Config.DmarcRejectAction);
         // One anvil for all listeners: it counts per service and client, like Postfix's.
         var rateLimits = new ClientRateLimits(Config.Limits, Config.ClientEventLimitExceptions ?? Config.MyNetworks);
+        // One count of failed logins per address for every login service of this server.
+        var failures = new LoginFailures(Config.Limits.MaxLoginFailures, TimeSpan.FromMinutes(15), Config.Limits.AuthFailureDelay);
+        var pop3Log = new Pop3SessionLog(_log);
         foreach (var listener in Config.Listeners)
         {
+            if (listener.Kind is MailListenerKind.Pop3 or MailListenerKind.Pop3Tls)
+            {
+                var pop3 = new Pop3Listener(new Pop3ListenerOptions
+                {
+                    EndPoint = listener.EndPoint,
+                    ImplicitTls = listener.Kind == MailListenerKind.Pop3Tls,
+                    MaxConnections = Config.Limits.MaxConnections,
+                    MaxConnectionsPerClient = Config.Limits.MaxConnectionsPerClient,
+                    Session = new Pop3SessionOptions
+                    {
+                        Certificate = _certificate,
+                        AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
+                        LoginTimeout = Config.Limits.LoginTimeout,
+                        IdleTimeout = Config.Limits.Pop3IdleTimeout,
+                        MaxBadCommands = Config.Limits.ErrorLimit,
+                    },
+                }, store, authenticator, failures, pop3Log);
+                pop3.Start();
+                _pop3Listeners.Add(pop3);
+                endpoints.Add(new MailServerEndpoint(listener.Kind == MailListenerKind.Pop3 ? "POP3" : "POP3S", pop3.LocalEndPoint));
+                continue;
+            }
             var kind = listener.Kind switch
             {
                 MailListenerKind.Submission => SmtpListenerKind.Submission,
@@ -232,10 +259,11 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         using var deadline = new CancellationTokenSource(grace);
-        await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token))).ConfigureAwait(false);
+        await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token)).Concat(_pop3Listeners.Select(l => l.StopAsync(deadline.Token)))).ConfigureAwait(false);
         if (_controlSocket is not null) await _controlSocket.DisposeAsync().ConfigureAwait(false);
         await _delivery.StopAsync().ConfigureAwait(false);
         foreach (var listener in _listeners) await listener.DisposeAsync().ConfigureAwait(false);
+        foreach (var listener in _pop3Listeners) await listener.DisposeAsync().ConfigureAwait(false);
         await _delivery.DisposeAsync().ConfigureAwait(false);
         await _remote.DisposeAsync().ConfigureAwait(false);
         _log.Dispose();

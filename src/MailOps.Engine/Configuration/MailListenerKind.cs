@@ -1,6 +1,9 @@
 namespace MailOps.Engine.Configuration;
 
-/// <summary>What a listening socket is for, as Postfix's master.cf distinguishes smtp, submission and submissions.</summary>
+/// <summary>
+/// What a listening socket is for, as Postfix's master.cf distinguishes smtp, submission and submissions and Dovecot's
+/// pop3-login service its pop3 and pop3s listeners.
+/// </summary>
 public enum MailListenerKind
 {
     /// <summary>Mail from other servers (port 25, RFC 5321): no AUTH required, only local domains accepted; STARTTLS offered.</summary>
@@ -9,4 +12,8 @@ public enum MailListenerKind
     Submission,
     /// <summary>Submission over implicit TLS (port 465, RFC 8314 3.3): TLS from the first byte, then AUTH.</summary>
     SubmissionTls,
+    /// <summary>POP3 for users' mail programs (port 110, RFC 1939): STLS, then USER/PASS or AUTH.</summary>
+    Pop3,
+    /// <summary>POP3 over implicit TLS (port 995, RFC 8314 3.3): TLS from the first byte.</summary>
+    Pop3Tls,
 }

@@ -47,7 +47,10 @@ public sealed class MailServerConfig
     /// <summary>Resource limits.</summary>
     public MailLimitsConfig Limits { get; init; } = new();
 
-    /// <summary>Allow AUTH without TLS from a loopback client (for local scripts); false, like Postfix's smtpd_tls_auth_only=yes.</summary>
+    /// <summary>
+    /// Allow SMTP AUTH and POP3 USER/PASS/AUTH without TLS from a loopback client (for local scripts); false, like Postfix's
+    /// smtpd_tls_auth_only=yes and Dovecot's disable_plaintext_auth=yes.
+    /// </summary>
     public bool AllowPlaintextAuthOnLoopback { get; init; }
 
     /// <summary>Answer VRFY (RFC 5321 3.5.3); false, like Postfix's disable_vrfy_command=yes, so addresses cannot be harvested.</summary>
@@ -108,8 +111,8 @@ public sealed class MailServerConfig
     public string MailPath => Path.Combine(DataPath, "mail");
 
     /// <summary>
-    /// The configuration used when none is given: listeners on 127.0.0.1 ports 2525 (MTA), 2587 (submission) and
-    /// 2465 (submission over TLS), so no root is needed and nothing outside the machine can reach it; one local domain
+    /// The configuration used when none is given: listeners on 127.0.0.1 ports 2525 (MTA), 2587 (submission),
+    /// 2465 (submission over TLS), 2110 (POP3) and 2995 (POP3S), so no root is needed and nothing outside the machine can reach it; one local domain
     /// (<see cref="DefaultDomain"/>); a self-signed certificate under <paramref name="dataPath"/>/tls, made on first
     /// run by <see cref="MailServerCertificate.EnsureSelfSigned"/>. Nothing is written to disk here.
     /// </summary>
@@ -127,6 +130,8 @@ public sealed class MailServerConfig
                 new(MailListenerKind.Mta, new IPEndPoint(IPAddress.Loopback, 2525)),
                 new(MailListenerKind.Submission, new IPEndPoint(IPAddress.Loopback, 2587)),
                 new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, 2465)),
+                new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, 2110)),
+                new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, 2995)),
             ],
             Tls = DefaultTls(dataPath),
             DataPath = dataPath,

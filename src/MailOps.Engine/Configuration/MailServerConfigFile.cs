@@ -26,7 +26,8 @@ public static class MailServerConfigFile
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
         ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
-         "clientConnectionRateLimit", "clientMessageRateLimit", "clientRecipientRateLimit", "saslUserMessageRateLimit", "rateTimeUnit", "authFailureDelay"];
+         "clientConnectionRateLimit", "clientMessageRateLimit", "clientRecipientRateLimit", "saslUserMessageRateLimit", "rateTimeUnit", "authFailureDelay",
+         "loginTimeout", "pop3IdleTimeout", "maxLoginFailures"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -74,11 +75,14 @@ public static class MailServerConfigFile
               "hostname": {{J(d.Hostname)}},
               // Domains whose mail is delivered here; the first is the primary domain (Postfix's mydestination).
               "domains": [ {{J(d.PrimaryDomain)}} ],
-              // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH) or SubmissionTls (465, implicit TLS).
+              // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH), SubmissionTls (465, implicit TLS),
+              // Pop3 (110, STLS then USER/PASS or AUTH) or Pop3Tls (995, implicit TLS).
               "listeners": [
                 { "kind": "Mta", "address": "127.0.0.1:2525" },
                 { "kind": "Submission", "address": "127.0.0.1:2587" },
                 { "kind": "SubmissionTls", "address": "127.0.0.1:2465" },
+                { "kind": "Pop3", "address": "127.0.0.1:2110" },
+                { "kind": "Pop3Tls", "address": "127.0.0.1:2995" },
               ],
               // PEM certificate and key; null makes a self-signed pair under dataPath/tls on first run. The key must be mode 0600.
               "tls": { "certificatePath": null, "keyPath": null },
@@ -114,8 +118,15 @@ public static class MailServerConfigFile
                 "saslUserMessageRateLimit": {{l.SaslUserMessageRateLimit}},
                 // Seconds the rate limits count over (Postfix's anvil_rate_time_unit).
                 "rateTimeUnit": {{(int)l.RateTimeUnit.TotalSeconds}},
-                // Seconds a failed AUTH waits before its 535 reply, against password guessing (Postfix's smtpd_error_sleep_time).
+                // Seconds a failed login (SMTP AUTH, POP3) waits for its answer, against password guessing (Postfix's
+                // smtpd_error_sleep_time); POP3 multiplies it by the failures from that address (Dovecot's auth_failure_delay).
                 "authFailureDelay": {{(int)l.AuthFailureDelay.TotalSeconds}},
+                // Seconds a POP3 client may take to log in.
+                "loginTimeout": {{(int)l.LoginTimeout.TotalSeconds}},
+                // Seconds a logged-in POP3 client may stay silent (RFC 1939 asks for at least 600).
+                "pop3IdleTimeout": {{(int)l.Pop3IdleTimeout.TotalSeconds}},
+                // Failed logins from one address within 15 minutes after which its logins are refused.
+                "maxLoginFailures": {{l.MaxLoginFailures}},
               },
               // Clients exempt from the rate limits, as CIDR; null exempts mynetworks (Postfix's smtpd_client_event_limit_exceptions).
               "clientEventLimitExceptions": null,
@@ -134,7 +145,7 @@ public static class MailServerConfigFile
               // Retries of deferred mail, in seconds (Postfix's minimal_backoff_time, maximal_backoff_time,
               // maximal_queue_lifetime and bounce_queue_lifetime); after the lifetime the mail is returned to its sender.
               "queue": { "minimalBackoff": 300, "maximalBackoff": 4000, "maximalLifetime": 432000, "bounceLifetime": 432000 },
-              // Allow AUTH without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
+              // Allow SMTP AUTH and POP3 logins without TLS from 127.0.0.1/::1 (for local scripts); TLS is required otherwise.
               "allowPlaintextAuthOnLoopback": false,
               // Answer VRFY; off so that addresses cannot be harvested (Postfix's disable_vrfy_command = yes).
               "vrfy": false,
@@ -554,6 +565,10 @@ public static class MailServerConfigFile
                 SaslUserMessageRateLimit = (int)Number("saslUserMessageRateLimit", d.SaslUserMessageRateLimit, 0, 1_000_000, "messages"),
                 RateTimeUnit = TimeSpan.FromSeconds(Number("rateTimeUnit", (long)d.RateTimeUnit.TotalSeconds, 1, 86_400, "seconds")),
                 AuthFailureDelay = TimeSpan.FromSeconds(Number("authFailureDelay", (long)d.AuthFailureDelay.TotalSeconds, 0, 60, "seconds")),
+                LoginTimeout = TimeSpan.FromSeconds(Number("loginTimeout", (long)d.LoginTimeout.TotalSeconds, 1, 3600, "seconds")),
+                // RFC 1939 3: the autologout timer must be at least 10 minutes.
+                Pop3IdleTimeout = TimeSpan.FromSeconds(Number("pop3IdleTimeout", (long)d.Pop3IdleTimeout.TotalSeconds, 600, 86400, "seconds")),
+                MaxLoginFailures = (int)Number("maxLoginFailures", d.MaxLoginFailures, 1, 100_000, "failures"),
             };
         }
 

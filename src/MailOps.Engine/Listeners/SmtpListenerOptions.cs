@@ -6,7 +6,7 @@ namespace MailOps.Engine.Listeners;
 /// <summary>Where an SMTP listener listens, what kind it is, its connection limits and its sessions' settings.</summary>
 public sealed record SmtpListenerOptions
 {
-    /// <summary>The address and port to listen on; port 0 picks a free port (see <see cref="SmtpListener.LocalEndPoint"/>).</summary>
+    /// <summary>The address and port to listen on; port 0 picks a free port (see <see cref="MailListener.LocalEndPoint"/>).</summary>
     public required IPEndPoint EndPoint { get; init; }
 
     /// <summary>The kind of listener; Submission and SubmissionTls require AUTH, SubmissionTls needs a certificate.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using MailOps.Engine.Auth;
+using MailOps.Engine.Listeners;
 using MailOps.Engine.Authentication;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Policy;
@@ -32,7 +33,7 @@ internal sealed class SmtpSession
     private readonly CancellationToken _aborting;
 
     private Stream _stream;
-    private SmtpInput _input;
+    private LineInput _input;
     private string? _helo;
     private bool _esmtp;
     private bool _tls;
@@ -71,7 +72,7 @@ internal sealed class SmtpSession
         CancellationToken aborting)
     {
         _stream = stream;
-        _input = new SmtpInput(stream);
+        _input = new LineInput(stream);
         _client = client.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(client.Address.MapToIPv4(), client.Port) : client;
         _options = options;
         _policy = policy;
@@ -271,7 +272,7 @@ internal sealed class SmtpSession
 
         if (AuthenticationOffered)
         {
-            lines.Add("AUTH PLAIN LOGIN");
+            lines.Add("AUTH " + string.Join(' ', SaslExchange.Mechanisms));
         }
 
         lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "DSN", "SMTPUTF8", "CHUNKING"]);
@@ -818,26 +819,15 @@ internal sealed class SmtpSession
 
     private async Task<bool> HandshakeAsync()
     {
-        // CVE-2011-0411: plaintext the client sent after STARTTLS must not be read as if it came over TLS, so the
-        // old input and its buffer are dropped with the plaintext stream.
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
-        timeout.CancelAfter(_options.CommandTimeout);
-        try
+        var (tls, failure) = await TlsHandshake.AsServerAsync(_stream, _options.Certificate, _options.CommandTimeout, _stopping).ConfigureAwait(false);
+        if (tls is null)
         {
-            await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions { ServerCertificate = _options.Certificate, ClientCertificateRequired = false },
-                timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
-        {
-            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {e.Message}", loss: SmtpSessionLoss.TlsHandshakeFailed);
-            await tls.DisposeAsync().ConfigureAwait(false);
+            Notify(SmtpSessionEventKind.Lost, $"TLS handshake failed: {failure}", loss: SmtpSessionLoss.TlsHandshakeFailed);
             return false;
         }
 
         _stream = tls;
-        _input = new SmtpInput(tls);
+        _input = new LineInput(tls);
         _tls = true;
         Notify(SmtpSessionEventKind.TlsEstablished, $"{tls.SslProtocol} with cipher {tls.NegotiatedCipherSuite}");
         return true;
@@ -872,44 +862,21 @@ internal sealed class SmtpSession
             return await ErrorAsync(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]").ConfigureAwait(false);
         }
 
-        string mechanism = words[0].ToUpperInvariant();
-        string? initial = words.Length == 2 ? words[1] : null;
-        string? user;
-        string? password;
-        if (mechanism == "PLAIN")
+        SaslResult sasl = await SaslExchange.RunAsync(words[0], words.Length == 2 ? words[1] : null, ChallengeAsync).ConfigureAwait(false);
+        switch (sasl.Status)
         {
-            byte[]? response = initial is null ? await ChallengeAsync("").ConfigureAwait(false) : Decode(initial);
-            if (response is null)
-            {
+            case SaslStatus.Unsupported:
+                return await ErrorAsync(504, "5.5.4", "Unsupported authentication mechanism").ConfigureAwait(false);
+            case SaslStatus.Aborted:
                 return await ErrorAsync(501, "5.7.0", "Authentication aborted or malformed").ConfigureAwait(false);
-            }
-
-            // RFC 4616 2: [authzid] NUL authcid NUL passwd
-            string[] parts = Encoding.UTF8.GetString(response).Split('\0');
-            if (parts.Length != 3 || (parts[0].Length > 0 && parts[0] != parts[1]))
-            {
+            case SaslStatus.Malformed:
                 await AuthFailureDelayAsync().ConfigureAwait(false);
                 return await ErrorAsync(535, "5.7.8", "Error: authentication failed").ConfigureAwait(false);
-            }
-
-            (user, password) = (parts[1], parts[2]);
-        }
-        else if (mechanism == "LOGIN")
-        {
-            byte[]? name = initial is null ? await ChallengeAsync("VXNlcm5hbWU6").ConfigureAwait(false) : Decode(initial);
-            byte[]? secret = name is null ? null : await ChallengeAsync("UGFzc3dvcmQ6").ConfigureAwait(false);
-            if (name is null || secret is null)
-            {
-                return await ErrorAsync(501, "5.7.0", "Authentication aborted or malformed").ConfigureAwait(false);
-            }
-
-            (user, password) = (Encoding.UTF8.GetString(name), Encoding.UTF8.GetString(secret));
-        }
-        else
-        {
-            return await ErrorAsync(504, "5.5.4", "Unsupported authentication mechanism").ConfigureAwait(false);
         }
 
+        string mechanism = sasl.Mechanism;
+        string user = sasl.User;
+        string password = sasl.Password;
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
         {
             Notify(SmtpSessionEventKind.AuthenticationFailed, $"SASL {mechanism} authentication failed", saslMethod: mechanism);
@@ -999,8 +966,8 @@ internal sealed class SmtpSession
         return _blocklisted;
     }
 
-    /// <summary>Sends a 334 challenge and decodes the answer; null when the client cancels ("*") or sends garbage.</summary>
-    private async Task<byte[]?> ChallengeAsync(string challenge)
+    /// <summary>Sends a 334 challenge and returns the answer line; null when the line cannot be used.</summary>
+    private async Task<string?> ChallengeAsync(string challenge)
     {
         await ReplyAsync($"334 {challenge}").ConfigureAwait(false);
         var (end, line) = await ReadLineAsync(AuthLineLimit).ConfigureAwait(false);
@@ -1014,8 +981,7 @@ internal sealed class SmtpSession
             return null;
         }
 
-        string text = Encoding.ASCII.GetString(line);
-        return text == "*" ? null : Decode(text);
+        return Encoding.ASCII.GetString(line);
     }
 
     /// <summary>RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE and DELAY.</summary>
@@ -1028,23 +994,6 @@ internal sealed class SmtpSession
         }
 
         return words.All(w => w is "SUCCESS" or "FAILURE" or "DELAY") && words.Distinct().Count() == words.Length;
-    }
-
-    private static byte[]? Decode(string base64)
-    {
-        if (base64 == "=")
-        {
-            return []; // RFC 4954 4: "=" is an empty initial response
-        }
-
-        try
-        {
-            return Convert.FromBase64String(base64);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private void WriteReceivedHeader(Stream content, string queueId)

@@ -13,10 +13,11 @@ public interface IMailFolder
     /// <param name="message">The message, read to its end.</param>
     /// <param name="flags">Flags to store it with (IMAP APPEND); none for a new delivery.</param>
     /// <param name="receivedDate">Its INTERNALDATE; null for now.</param>
+    /// <param name="keywords">Keywords to store it with (IMAP APPEND's flag list); they get letters in dovecot-keywords.</param>
     /// <param name="cancellationToken">Stops the delivery; nothing is left behind.</param>
     /// <exception cref="MailStoreException">The store could not take it; see <see cref="MailStoreException.IsTransient"/>.</exception>
     Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
-        CancellationToken cancellationToken = default);
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
 
     /// <summary>The folder's messages in UID order, after giving UIDs to any message another program put there.</summary>
     Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default);
@@ -26,4 +27,35 @@ public interface IMailFolder
     /// (<see cref="StoredMessage.Size"/> bytes); null when there is no such message.
     /// </summary>
     Stream? OpenMessage(uint uid);
+
+    /// <summary>
+    /// Sets message <paramref name="uid"/>'s flags and keywords to exactly these (IMAP STORE FLAGS, POP3's \Seen after
+    /// RETR): the file is renamed into cur/ with the new <c>:2,</c> letters; new keywords get letters in dovecot-keywords.
+    /// Returns the message as it is now; null when it no longer exists.
+    /// </summary>
+    /// <param name="uid">The message.</param>
+    /// <param name="flags">Its system flags from now on.</param>
+    /// <param name="keywords">Its keywords from now on; null keeps those it has.</param>
+    /// <param name="cancellationToken">Stops the wait for the keywords lock.</param>
+    Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes messages for good (IMAP EXPUNGE, POP3's UPDATE state): their files are deleted, then the uidlist is
+    /// written anew without them. Returns the UIDs that were removed by this call, ascending.
+    /// </summary>
+    /// <exception cref="MailStoreException">A file could not be removed; those before it are gone.</exception>
+    Task<IReadOnlyList<uint>> ExpungeAsync(IReadOnlyCollection<uint> uids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the folder for one session alone (POP3's exclusive-access lock, RFC 1939 8); null while another session of
+    /// this process holds it. Dispose the result to let it go. Delivery and listing are not blocked.
+    /// </summary>
+    IDisposable? TryLockSession();
+
+    /// <summary>
+    /// Calls <paramref name="onChange"/> for every change another session of this process makes to the folder
+    /// (deliveries, appends, expunges, flag changes) until the result is disposed; it runs on the changer's thread, so
+    /// keep it short.
+    /// </summary>
+    IDisposable Watch(Action<MailFolderChange> onChange);
 }

@@ -48,6 +48,13 @@ internal static class MaildirFileName
     public static string WithFlags(string baseName, MessageFlags flags) =>
         flags == MessageFlags.None ? baseName : baseName + ":2," + FlagLetters(flags);
 
+    /// <summary>
+    /// The file name in cur/ for <paramref name="flags"/> and keyword letters: base:2, then every letter in ASCII order
+    /// (system flags' capitals before keywords' small letters), as Dovecot sorts them.
+    /// </summary>
+    public static string WithInfo(string baseName, MessageFlags flags, string keywordLetters) =>
+        baseName + ":2," + FlagLetters(flags) + new string(keywordLetters.Distinct().Order().ToArray());
+
     /// <summary>The Maildir letters of <paramref name="flags"/> in ASCII order, as Dovecot writes them.</summary>
     public static string FlagLetters(MessageFlags flags)
     {

@@ -13,7 +13,6 @@ namespace MailOps.Engine.Store;
 /// </summary>
 public sealed class MaildirFolder : IMailFolder
 {
-    private const string KeywordsFileName = "dovecot-keywords";
     private readonly Maildir _maildir;
 
     /// <inheritdoc />
@@ -33,10 +32,13 @@ public sealed class MaildirFolder : IMailFolder
 
     /// <inheritdoc />
     public async Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
-        CancellationToken cancellationToken = default)
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default)
     {
         EnsureExists();
         var options = _maildir.Options;
+        var letters = keywords is { Count: > 0 }
+            ? await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false)
+            : "";
         var unique = MaildirFileName.NewUniqueName(_maildir.EscapedHostName);
         var tempPath = System.IO.Path.Combine(Path, "tmp", unique);
         long size, virtualSize;
@@ -66,10 +68,13 @@ public sealed class MaildirFolder : IMailFolder
         }
 
         var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
-        var directory = System.IO.Path.Combine(Path, flags == MessageFlags.None ? "new" : "cur");
-        var finalPath = System.IO.Path.Combine(directory, MaildirFileName.WithFlags(baseName, flags));
+        var plain = flags == MessageFlags.None && letters.Length == 0;
+        var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
         var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
-        return new StoredMessage(uid, virtualSize, size, flags, [], File.GetLastWriteTimeUtc(finalPath), finalPath);
+        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
+        var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
+        return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
+            File.GetLastWriteTimeUtc(finalPath), finalPath);
     }
 
     /// <summary>
@@ -175,7 +180,7 @@ public sealed class MaildirFolder : IMailFolder
             foreach (var name in unnumbered) uidList.Append(name);
             uidList.Write(Path, _maildir.Options.Owner);
         }
-        var keywords = files.Values.Any(f => f.Name.Contains(":2,", StringComparison.Ordinal)) ? ReadKeywords() : [];
+        var keywords = files.Values.Any(f => f.Name.Contains(":2,", StringComparison.Ordinal)) ? MaildirKeywords.Read(Path) : [];
         var messages = new List<StoredMessage>();
         foreach (var record in uidList.Records)
         {
@@ -187,7 +192,7 @@ public sealed class MaildirFolder : IMailFolder
     /// <inheritdoc />
     public Stream? OpenMessage(uint uid)
     {
-        if (UidList.Read(Path)?.Records.FirstOrDefault(r => r.Uid == uid) is not { } record) return null;
+        if (UidList.Read(Path)?.Find(uid) is not { } record) return null;
         // The file may move from new/ to cur/ or be renamed for its flags while we look; look again then.
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -205,6 +210,84 @@ public sealed class MaildirFolder : IMailFolder
         }
         return null;
     }
+
+    /// <inheritdoc />
+    public async Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default)
+    {
+        if (UidList.Read(Path)?.Find(uid) is not { } record) return null;
+        var options = _maildir.Options;
+        // The file may be renamed by someone else between finding and renaming it; find it again then.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (FindFile(record.BaseName) is not { } current) return null;
+            var name = System.IO.Path.GetFileName(current);
+            var letters = keywords is null
+                ? MaildirFileName.ParseFlags(name).KeywordLetters
+                : await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false);
+            var target = System.IO.Path.Combine(Path, "cur", MaildirFileName.WithInfo(record.BaseName, flags, letters));
+            try
+            {
+                if (current != target) File.Move(current, target, overwrite: false);
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                // Someone else gave it these flags meanwhile.
+            }
+            MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.FlagsChanged, [uid]));
+            return Describe(record, new FileInfo(target), letters.Length > 0 ? MaildirKeywords.Read(Path) : []);
+        }
+        return null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<uint>> ExpungeAsync(IReadOnlyCollection<uint> uids, CancellationToken cancellationToken = default)
+    {
+        if (uids.Count == 0 || UidList.Read(Path) is not { } list) return [];
+        var removed = new List<uint>();
+        foreach (var uid in uids.Order())
+        {
+            if (list.Find(uid) is not { } record) continue;
+            // As maildir_file_do: a file renamed while we look is looked for again; one already gone was expunged by someone else.
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                if (FindFile(record.BaseName) is not { } path) break;
+                try
+                {
+                    File.Delete(path);
+                    if (!File.Exists(path)) { removed.Add(uid); break; }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    if (removed.Count > 0) MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
+                    throw new MailStoreException($"Could not remove {path}: {e.Message}", isTransient: true, e);
+                }
+            }
+        }
+        if (removed.Count == 0) return removed;
+        foreach (var sub in new[] { "cur", "new" }) Posix.FsyncDirectory(System.IO.Path.Combine(Path, sub));
+        // The uidlist is written anew without the records whose files are gone (maildir_uidlist_recreate), under its lock.
+        using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (UidList.Read(Path) is { } current)
+            {
+                var files = ScanFiles();
+                // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
+                if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
+            }
+        }
+        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
+        return removed;
+    }
+
+    /// <inheritdoc />
+    public IDisposable? TryLockSession() => MailFolderSessions.TryTakeExclusive(Path);
+
+    /// <inheritdoc />
+    public IDisposable Watch(Action<MailFolderChange> onChange) => MailFolderSessions.Watch(Path, onChange);
 
     private void EnsureExists()
     {
@@ -260,27 +343,14 @@ public sealed class MaildirFolder : IMailFolder
             : VirtualSizeOf(file);
         var (flags, letters) = MaildirFileName.ParseFlags(file.Name);
         var keywords = letters.Select(l => keywordNames.GetValueOrDefault(l)).OfType<string>().ToList();
-        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName);
+        // maildir_mail_get_special: a P field gives the POP3 UIDL; an empty one means the base file name.
+        var savedUidl = record.Extensions.FirstOrDefault(e => e.Length > 0 && e[0] == 'P') is { } p ? (p.Length > 1 ? p[1..] : record.BaseName) : null;
+        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName) { SavedPop3Uidl = savedUidl };
     }
 
     private static long VirtualSizeOf(FileInfo file)
     {
         using var stream = file.OpenRead();
         return LfMessageCopy.VirtualSizeOf(stream);
-    }
-
-    // dovecot-keywords: "<index> <name>" lines; keyword letter 'a' is index 0 (maildir-keywords.c).
-    private Dictionary<char, string> ReadKeywords()
-    {
-        var names = new Dictionary<char, string>();
-        var path = System.IO.Path.Combine(Path, KeywordsFileName);
-        if (!File.Exists(path)) return names;
-        foreach (var line in File.ReadLines(path))
-        {
-            var space = line.IndexOf(' ');
-            if (space > 0 && int.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < 26)
-                names[(char)('a' + index)] = line[(space + 1)..];
-        }
-        return names;
     }
 }

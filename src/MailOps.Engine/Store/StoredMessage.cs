@@ -18,4 +18,11 @@ public sealed record StoredMessage(
     MessageFlags Flags,
     IReadOnlyList<string> Keywords,
     DateTimeOffset ReceivedDate,
-    string Path);
+    string Path)
+{
+    /// <summary>
+    /// The POP3 UIDL saved for it in dovecot-uidlist (the <c>P</c> field, kept from a migration), which Dovecot's POP3
+    /// gives instead of its pop3_uidl_format (an empty field means the base file name); null when there is none.
+    /// </summary>
+    public string? SavedPop3Uidl { get; init; }
+}

@@ -129,6 +129,31 @@ internal sealed class UidList
     /// <summary>The record of the message whose base name is <paramref name="baseName"/>, or null.</summary>
     public UidListRecord? Find(string baseName) => _byBaseName.GetValueOrDefault(baseName);
 
+    /// <summary>The record of message <paramref name="uid"/>, or null.</summary>
+    public UidListRecord? Find(uint uid)
+    {
+        var lo = 0;
+        var hi = _records.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            var at = _records[mid].Uid;
+            if (at == uid) return _records[mid];
+            if (at < uid) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return null;
+    }
+
+    /// <summary>Drops the records <paramref name="match"/> picks (messages gone); NextUid stays. Returns how many.</summary>
+    public int RemoveWhere(Func<UidListRecord, bool> match)
+    {
+        var gone = _records.Where(match).ToHashSet();
+        foreach (var record in gone) _byBaseName.Remove(record.BaseName);
+        _records.RemoveAll(gone.Contains);
+        return gone.Count;
+    }
+
     /// <summary>Gives the file <paramref name="baseName"/> the next UID and returns its record.</summary>
     public UidListRecord Append(string baseName)
     {

@@ -298,4 +298,40 @@ public sealed class MailServerConfigFileTests : IDisposable
         Assert.Equal(20, config.Limits.ErrorLimit);
         Assert.Equal(MailServerConfig.DefaultMyNetworks, config.MyNetworks);
     }
+
+    [Fact]
+    public void POP3_listeners_and_their_limits_load_and_their_mistakes_are_named()
+    {
+        var config = MailServerConfigFile.Load(Write("mailops.json", """
+            { "domains": ["example.test"], "listeners": [
+                { "kind": "Pop3", "address": "127.0.0.1:110" },
+                { "kind": "pop3tls", "address": "[::1]:995" } ],
+              "limits": { "loginTimeout": 30, "pop3IdleTimeout": 1800, "authFailureDelay": 0, "maxLoginFailures": 3 } }
+            """));
+        Assert.Equal(
+            [new MailListenerConfig(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, 110)), new MailListenerConfig(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.IPv6Loopback, 995))],
+            config.Listeners);
+        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30), TimeSpan.Zero, 3),
+            (config.Limits.LoginTimeout, config.Limits.Pop3IdleTimeout, config.Limits.AuthFailureDelay, config.Limits.MaxLoginFailures));
+
+        var error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Pop", "address": "127.0.0.1:110" } ],
+              "limits": { "pop3IdleTimeout": 60, "maxLoginFailures": 0, "loginTimout": 5 } }
+            """);
+        string Find(string setting) => Assert.Single(error.Errors, e => e.Setting == setting).ToString();
+        Assert.Contains("did you mean 'Pop3'", Find("listeners[0].kind"));
+        // RFC 1939 3: the autologout timer is at least 10 minutes.
+        Assert.Contains("60 is out of range; it must be 600 to 86400 seconds", Find("limits.pop3IdleTimeout"));
+        Assert.Contains("0 is out of range", Find("limits.maxLoginFailures"));
+        Assert.Contains("did you mean 'loginTimeout'", Find("limits.loginTimout"));
+    }
+
+    [Fact]
+    public void The_embedded_default_serves_POP3_on_2110_and_POP3S_on_2995_of_loopback_only()
+    {
+        var config = MailServerConfig.EmbeddedDefault(Path.Combine(_dir, "data"), "mx.example.test");
+        Assert.Contains(new MailListenerConfig(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, 2110)), config.Listeners);
+        Assert.Contains(new MailListenerConfig(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, 2995)), config.Listeners);
+        Assert.All(config.Listeners, l => Assert.True(IPAddress.IsLoopback(l.EndPoint.Address)));
+    }
 }

@@ -32,6 +32,42 @@ public sealed class MailServerTests : IDisposable
     public void Dispose() => _site.Dispose();
 
     [Fact]
+    public async Task A_user_reads_and_deletes_mail_sent_through_the_server_over_POP3_and_the_log_has_Dovecot_s_login_lines()
+    {
+        _site.AddUser("alice", "alice-pw");
+        await using var server = await MailServer.StartAsync(_site.Config(pop3: true), "pop3-e2e");
+        Assert.Contains(server.Endpoints, e => e.Protocol == "POP3" && e.EndPoint.Port == _site.Pop3Port);
+        Assert.Contains(server.Endpoints, e => e.Protocol == "POP3S" && e.EndPoint.Port == _site.Pop3TlsPort);
+        using (var smtp = new SmtpClient())
+        {
+            await smtp.ConnectAsync("127.0.0.1", _site.MtaPort, SecureSocketOptions.None);
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("bob@remote.test"));
+            message.To.Add(MailboxAddress.Parse("alice@example.test"));
+            message.Subject = "read me over POP3";
+            message.Body = new TextPart("plain") { Text = "Hello Alice.\n" };
+            await smtp.SendAsync(message);
+            await smtp.DisconnectAsync(true);
+        }
+        await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1, "alice has the message");
+
+        using (var pop = new MailKit.Net.Pop3.Pop3Client { ServerCertificateValidationCallback = (_, _, _, _) => true })
+        {
+            await pop.ConnectAsync("127.0.0.1", _site.Pop3Port, SecureSocketOptions.StartTls);
+            await pop.AuthenticateAsync("alice@example.test", "alice-pw");
+            var received = await pop.GetMessageAsync(0);
+            Assert.Equal("read me over POP3", received.Subject);
+            Assert.Equal("alice@example.test", received.Headers["Delivered-To"]);
+            await pop.DeleteMessageAsync(0);
+            await pop.DisconnectAsync(quit: true);
+        }
+        Assert.Empty(_site.MessagesOf("alice"));
+        var log = server.WaitForLog(l => l.Contains("Disconnected: Logged out"), "the POP3 logout line");
+        Assert.Matches(@"pop3-login: Login: user=<alice@example\.test>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS, session=<", log);
+        Assert.Matches(@"pop3\(alice@example\.test\)<\d+><[^>]+>: Disconnected: Logged out top=0/0, retr=1/\d+, del=1/1, size=\d+", log);
+    }
+
+    [Fact]
     public async Task A_message_sent_with_swaks_lands_in_the_users_Maildir_and_Dovecot_serves_it_over_IMAP()
     {
         _site.AddUser("alice", "alice-pw");
@@ -327,7 +363,7 @@ public sealed class MailServerTests : IDisposable
             copy.Write("Delivered-To: alice@example.test\r\n"u8);
             await using (var content = queue.OpenContent(QueueState.Active, id)) await content.CopyToAsync(copy);
             copy.Position = 0;
-            await store.Open("alice@example.test").Inbox.DeliverAsync(copy, MessageFlags.None, null, CancellationToken.None);
+            await store.Open("alice@example.test").Inbox.DeliverAsync(copy, MessageFlags.None, null, cancellationToken: CancellationToken.None);
         }
 
         var recipients = new LocalRecipientDirectory([TestMailSite.Domain], PasswdFile.Load(Path.Combine(_site.DataPath, "users.passwd")), VirtualAliasMap.FromText(""));

@@ -26,6 +26,8 @@ public sealed class TestMailSite : IDisposable
         MtaPort = FreePort();
         SubmissionPort = FreePort();
         SubmissionTlsPort = FreePort();
+        Pop3Port = FreePort();
+        Pop3TlsPort = FreePort();
     }
 
     /// <summary>Where queue, mail, log and TLS files live.</summary>
@@ -36,6 +38,10 @@ public sealed class TestMailSite : IDisposable
     public int SubmissionPort { get; }
     /// <summary>The implicit TLS submission listener's port.</summary>
     public int SubmissionTlsPort { get; }
+    /// <summary>The POP3 listener's port (with <c>Config(pop3: true)</c>).</summary>
+    public int Pop3Port { get; }
+    /// <summary>The POP3S listener's port (with <c>Config(pop3: true)</c>).</summary>
+    public int Pop3TlsPort { get; }
 
     /// <summary>
     /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
@@ -48,9 +54,13 @@ public sealed class TestMailSite : IDisposable
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
         MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null,
-        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false)
+        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false, bool pop3 = false)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
+        // POP3 only when a test reads mail with it: every port probed free may be taken again before the server binds it.
+        MailListenerConfig[] readers = pop3
+            ? [new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, Pop3Port)), new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, Pop3TlsPort))]
+            : [];
         return new MailServerConfig
         {
             Hostname = d.Hostname,
@@ -60,6 +70,7 @@ public sealed class TestMailSite : IDisposable
                 new(MailListenerKind.Mta, new IPEndPoint(IPAddress.Loopback, MtaPort)),
                 new(MailListenerKind.Submission, new IPEndPoint(IPAddress.Loopback, SubmissionPort)),
                 new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, SubmissionTlsPort)),
+                .. readers,
             ],
             Tls = d.Tls,
             MyNetworks = myNetworks ?? d.MyNetworks,

@@ -1,33 +1,17 @@
-namespace MailOps.Engine.Smtp;
-
-/// <summary>How a line read from the client ended.</summary>
-internal enum LineEnd
-{
-    /// <summary>A CRLF-terminated line.</summary>
-    CrLf,
-
-    /// <summary>A line ended by a bare LF.</summary>
-    BareLf,
-
-    /// <summary>The line was longer than allowed; it was read and thrown away up to its LF.</summary>
-    TooLong,
-
-    /// <summary>The client closed the connection.</summary>
-    EndOfStream,
-}
+namespace MailOps.Engine.Listeners;
 
 /// <summary>
-/// The bytes a client sent, buffered: lines for commands, raw spans for DATA and BDAT. One per stream; replaced
+/// The bytes a client sent, buffered: lines for commands, raw spans for SMTP DATA and BDAT (SMTP and POP3 sessions). One per stream; replaced
 /// (so its buffer is discarded) when the stream is replaced by TLS.
 /// </summary>
-internal sealed class SmtpInput
+internal sealed class LineInput
 {
     private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[32 * 1024];
     private int _start;
     private int _end;
 
-    public SmtpInput(Stream stream) => _stream = stream;
+    public LineInput(Stream stream) => _stream = stream;
 
     /// <summary>Bytes received but not yet consumed.</summary>
     public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
