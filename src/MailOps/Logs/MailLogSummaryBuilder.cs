@@ -208,7 +208,8 @@ public sealed partial class MailLogSummaryBuilder
     private static string SmtpdRejectReason(MailLogRejectEntry r)
     {
         // pflogsumm's proc_smtpd_reject: the reply text reduced to its reason.
-        var reply = $"{(r.ReplyCode is { } c ? c + " " : "")}{(r.Dsn is { } d ? d + " " : "")}{r.Reason}";
+        // The reply as smtpd logged it, with the "; from=..." that pflogsumm's patterns expect after it.
+        var reply = $"{(r.ReplyCode is { } c ? c + " " : "")}{(r.Dsn is { } d ? d + " " : "")}{r.Reason}; from=<{r.Sender}>";
         string reason;
         if (r.Stage is "RCPT" or "DATA" or "CONNECT")
         {

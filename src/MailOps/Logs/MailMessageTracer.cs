@@ -127,11 +127,32 @@ public sealed class MailMessageTracer
     private static MailMessageTrace Build(List<MailLogEntry> entries)
     {
         var ordered = entries.OrderBy(e => e.Time).ThenBy(e => e.LineNumber).ToList();
-        var hops = ordered
+        var groups = ordered
             .GroupBy(e => e.QueueId is null ? (e.HostName, "dovecot:" + e.ComputerName) : (e.HostName, e.QueueId))
-            .Select(g =>
+            .Select(g => g.ToList()).ToList();
+        // Depth along "queued as"/"forwarded as" links, so that a next hop logged in the same second still comes after;
+        // Dovecot's lines come after every Postfix hop.
+        var depth = new Dictionary<List<MailLogEntry>, int>();
+        foreach (var g in groups) depth[g] = g[0].QueueId is null ? int.MaxValue : 0;
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var g in groups.Where(g => g[0].QueueId is not null))
             {
-                var list = g.ToList();
+                foreach (var next in g.OfType<MailLogDeliveryEntry>().Select(d => d.NextQueueId).OfType<string>())
+                {
+                    foreach (var t in groups.Where(t => t != g && t[0].QueueId == next && depth[t] <= depth[g] && depth[g] < groups.Count))
+                    {
+                        depth[t] = depth[g] + 1;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        var hops = groups
+            .OrderBy(g => depth[g]).ThenBy(g => g[0].Time)
+            .Select(list =>
+            {
                 var client = list.OfType<MailLogClientEntry>().FirstOrDefault();
                 return new MailTraceHop
                 {
@@ -145,8 +166,8 @@ public sealed class MailMessageTracer
                     Removed = list.Any(e => e.Kind == MailLogEventKind.Removed),
                     Entries = list,
                 };
-            })
-            .OrderBy(h => h.Arrived).ToList();
+            }).ToList();
+        ordered = hops.SelectMany(h => h.Entries).ToList();
 
         var recipients = new List<MailTraceRecipient>();
         MailTraceRecipient? Find(string address) =>
@@ -160,6 +181,7 @@ public sealed class MailMessageTracer
                     // A later hop's line for the same recipient (or its original address) is its newer fate.
                     var r = Find(d.Recipient) ?? (d.OriginalRecipient is { } o ? Find(o) : null);
                     if (r is null) recipients.Add(r = new MailTraceRecipient { Recipient = d.Recipient });
+                    r.Recipient = d.Recipient;
                     r.OriginalRecipient ??= d.OriginalRecipient;
                     r.Status = d.Status;
                     r.HostName = d.HostName;
@@ -193,8 +215,8 @@ public sealed class MailMessageTracer
             Hops = hops,
             Recipients = recipients,
             Notifications = ordered.OfType<MailLogNotificationEntry>().Select(n => n.NotificationQueueId).Distinct().ToList(),
-            FirstSeen = ordered[0].Time,
-            LastSeen = recipients.Count > 0 ? recipients.Max(r => r.Time) : ordered[^1].Time,
+            FirstSeen = ordered.Min(e => e.Time),
+            LastSeen = recipients.Count > 0 ? recipients.Max(r => r.Time) : ordered.Max(e => e.Time),
             Status = status,
         };
     }

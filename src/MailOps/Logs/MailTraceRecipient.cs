@@ -4,7 +4,7 @@ namespace MailOps.Logs;
 public sealed class MailTraceRecipient
 {
     /// <summary>The recipient address.</summary>
-    public string Recipient { get; init; } = "";
+    public string Recipient { get; set; } = "";
     /// <summary>The address the sender used when an alias changed it, or null.</summary>
     public string? OriginalRecipient { get; set; }
     /// <summary>The final result.</summary>
