@@ -4,13 +4,13 @@ using MailOps.Tests.TestSupport;
 namespace MailOps.Tests.Logs;
 
 /// <summary>
-/// The logs under tests/fixtures/logs, captured from real daemons on this kind of machine by tests/fixtures/logs/capture.sh
+/// The sample logs under module/samples, captured from real daemons on this kind of machine by module/samples/capture.sh
 /// (Debian's Postfix 3.7 as mx1 and mx2, Dovecot 2.3 with LMTP, IMAP and POP3) and from the bundled server driven by swaks
 /// (mailops.log); not edited. Timestamps there are local time of the capture (November).
 /// </summary>
 static class LogFixtures
 {
-    public static string Path(string name) => System.IO.Path.Combine(NsdServer.RepositoryRoot(), "tests", "fixtures", "logs", name);
+    public static string Path(string name) => System.IO.Path.Combine(NsdServer.RepositoryRoot(), "module", "samples", name);
 
     public static string[] Lines(string name) => File.ReadAllLines(Path(name));
 
