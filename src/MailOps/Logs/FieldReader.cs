@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MailOps.Logs;
 
 /// <summary>
@@ -24,6 +26,7 @@ internal ref struct FieldReader
     public readonly ReadOnlySpan<char> Remaining => _s[_valueEnd..];
 
     /// <summary>The next item; false at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Next(out ReadOnlySpan<char> key, out ReadOnlySpan<char> value)
     {
         key = value = default;

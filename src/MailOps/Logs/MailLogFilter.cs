@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MailOps.Logs;
 
 /// <summary>
@@ -92,6 +94,7 @@ public sealed class MailLogFilter
     }
 
     /// <summary>True when the entry passes the line-by-line tests (time, program, queue id, status).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Keeps(MailLogEntry e)
     {
         if (Since is { } since && e.Time < since) return false;

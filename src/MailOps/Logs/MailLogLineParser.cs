@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MailOps.Logs;
 
 /// <summary>
@@ -25,7 +27,10 @@ public sealed class MailLogLineParser
         _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    // The hot paths are marked AggressiveOptimization: a cmdlet often parses one big file once, and would otherwise
+    // spend much of it in tier-0 (unoptimised) code.
     /// <summary>The typed entry for <paramref name="line"/>, or null for a line that is not a log line (blank, journalctl's <c>-- ... --</c> notes, no timestamp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public MailLogEntry? Parse(string line)
     {
         var s = line.AsSpan();
@@ -70,6 +75,7 @@ public sealed class MailLogLineParser
 
     // ---- Postfix and the bundled server ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private MailLogEntry ParsePostfix(string line, int at, DateTimeOffset time, string host, string program, string service, int? pid)
     {
         var text = line[at..];
@@ -159,6 +165,7 @@ public sealed class MailLogLineParser
 
     private static bool IsCheckedPart(ReadOnlySpan<char> s) => s.StartsWith("header ") || s.StartsWith("body ") || s.StartsWith("END-OF-MESSAGE");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MailLogClientEntry ParseClient(ReadOnlySpan<char> s)
     {
         // client=name[addr][:port][, orig_queue_id=..][, orig_client=..][, sasl_method=M, sasl_username=U[, sasl_sender=S]]
@@ -191,6 +198,7 @@ public sealed class MailLogLineParser
         return new MailLogClientEntry { Kind = MailLogEventKind.Pickup, Uid = uid, Sender = sender };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MailLogEntry ParseQueue(ReadOnlySpan<char> s)
     {
         string sender = "";
@@ -208,6 +216,7 @@ public sealed class MailLogLineParser
         return new MailLogQueueEntry { Kind = expired ? MailLogEventKind.Expired : MailLogEventKind.Queued, Sender = sender, Size = size, RecipientCount = count };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MailLogDeliveryEntry ParseDelivery(ReadOnlySpan<char> s)
     {
         string recipient = "", relay = "", reason = "";
@@ -483,6 +492,7 @@ public sealed class MailLogLineParser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string? Severity(ReadOnlySpan<char> s)
     {
         foreach (var severity in Severities)
@@ -492,6 +502,7 @@ public sealed class MailLogLineParser
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int QueueIdLength(ReadOnlySpan<char> s)
     {
         // Short ids are upper-case hex (5+), long ids (enable_long_queue_ids) and the bundled server's are 10+ of
@@ -565,6 +576,7 @@ public sealed class MailLogLineParser
         return end < 0 ? s[at..] : s.Slice(at, end);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string Intern(ReadOnlySpan<char> s)
     {
         if (_nameLookup.TryGetValue(s, out var known)) return known;

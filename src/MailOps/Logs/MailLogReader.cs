@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.IO.Compression;
 using System.Text;
 
@@ -53,22 +54,47 @@ public sealed class MailLogReader
     /// <param name="cancellationToken">Stops the reading.</param>
     /// <param name="onLine">Called for every line read (progress).</param>
     public static IEnumerable<MailLogEntry> Read(TextReader reader, MailLogTimestampReader clock, string? computerName, string? source,
-        CancellationToken cancellationToken = default, Action? onLine = null)
+        CancellationToken cancellationToken = default, Action? onLine = null) =>
+        new LineEntries(reader, clock, computerName, source, cancellationToken, onLine);
+
+    // A hand-written enumerator rather than an iterator method, so that its MoveNext (the per-line loop) can be
+    // compiled optimised at once (see MailLogLineParser); enumerable once, as the lines of a reader are.
+    private sealed class LineEntries(TextReader reader, MailLogTimestampReader clock, string? computerName, string? source,
+        CancellationToken cancellationToken, Action? onLine) : IEnumerable<MailLogEntry>, IEnumerator<MailLogEntry>
     {
-        var parser = new MailLogLineParser(clock);
-        long number = 0;
-        while (reader.ReadLine() is { } line)
+        private readonly MailLogLineParser _parser = new(clock);
+        private long _number;
+
+        public MailLogEntry Current { get; private set; } = null!;
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public bool MoveNext()
         {
-            number++;
-            onLine?.Invoke();
-            if ((number & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
-            var entry = parser.Parse(line);
-            if (entry is null) continue;
-            entry.ComputerName = computerName;
-            entry.Source = source;
-            entry.LineNumber = number;
-            yield return entry;
+            while (reader.ReadLine() is { } line)
+            {
+                _number++;
+                onLine?.Invoke();
+                if ((_number & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
+                var entry = _parser.Parse(line);
+                if (entry is null) continue;
+                entry.ComputerName = computerName;
+                entry.Source = source;
+                entry.LineNumber = _number;
+                Current = entry;
+                return true;
+            }
+            return false;
         }
+
+        public IEnumerator<MailLogEntry> GetEnumerator() => this;
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
+
+        public void Reset() => throw new NotSupportedException();
+
+        public void Dispose() { }
     }
 
     private static bool IsGzip(Stream stream, MailLogFile file)

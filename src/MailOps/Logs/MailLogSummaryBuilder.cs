@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace MailOps.Logs;
@@ -35,6 +36,7 @@ public sealed partial class MailLogSummaryBuilder
     public IReadOnlySet<string> SyslogNames { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "postfix", "mailops" };
 
     /// <summary>Counts one entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(MailLogEntry e)
     {
         if (_first is null || e.Time < _first) _first = e.Time;
@@ -184,11 +186,17 @@ public sealed partial class MailLogSummaryBuilder
         Warnings = Reasons(_warnings),
     };
 
+    private string? _lastProgram;
+    private bool _lastProgramCounts;
+
     private bool IsPostfixFormat(string program)
     {
+        // Program names are interned by the parser: the same string object line after line.
+        if (ReferenceEquals(program, _lastProgram)) return _lastProgramCounts;
         // pflogsumm: ^(postfix|NAME)(/(smtps|submission))?/cmd
         var slash = program.IndexOf('/');
-        return slash > 0 && SyslogNames.Contains(program[..slash]);
+        _lastProgram = program;
+        return _lastProgramCounts = slash > 0 && SyslogNames.Contains(program[..slash]);
     }
 
     private void CountReject(MailLogRejectEntry r, int hour, bool cleanup)

@@ -1,10 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace MailOps.Logs;
 
 /// <summary>
 /// Reads the timestamp that starts a log line, in the three forms mail logs use, and infers the year syslog leaves out:
 /// <list type="bullet">
 /// <item>traditional syslog and <c>journalctl -o short</c>: <c>Nov 28 05:51:27</c> or <c>Nov  8 05:51:27</c>, local time
-/// (RFC 3164 4.1.2), the year inferred;</item>
+/// (RFC 3164 4.1.2), the year inferred; <c>journalctl -o short-precise</c>'s <c>Nov 28 05:51:27.123456</c> too;</item>
 /// <item>RFC 3339 (rsyslog's high-precision format, <c>journalctl -o short-iso</c>): <c>2026-11-28T05:51:27.123456+01:00</c>,
 /// also <c>+0100</c> and <c>Z</c> (RFC 3339 5.6).</item>
 /// </list>
@@ -36,6 +38,7 @@ public sealed class MailLogTimestampReader
     /// Reads the timestamp at the start of <paramref name="line"/>; <paramref name="length"/> is its length in characters
     /// (without the space after it). False when the line does not start with a timestamp.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(ReadOnlySpan<char> line, out DateTimeOffset time, out int length)
     {
         time = default;
@@ -45,11 +48,23 @@ public sealed class MailLogTimestampReader
         return TryReadTraditional(line, out time, out length);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadTraditional(ReadOnlySpan<char> line, out DateTimeOffset time, out int length)
     {
         time = default;
         length = 15;
-        // "Mmm dd hh:mm:ss": the day is space-padded (" 8") by syslog and zero-padded ("08") by postlogd.
+        // "Mmm dd hh:mm:ss": the day is space-padded (" 8") by syslog and zero-padded ("08") by postlogd;
+        // journalctl -o short-precise adds ".ffffff".
+        long fraction = 0;
+        if (line.Length > 16 && line[15] == '.' && IsDigit(line[16]))
+        {
+            var scale = TimeSpan.TicksPerSecond;
+            for (length = 16; length < line.Length && IsDigit(line[length]); length++)
+            {
+                scale /= 10;
+                fraction += Digit(line[length]) * scale;
+            }
+        }
         if (line[3] != ' ' || line[6] != ' ' || line[9] != ':' || line[12] != ':') return false;
         var month = MonthOf(line[..3]);
         if (month == 0) return false;
@@ -79,7 +94,7 @@ public sealed class MailLogTimestampReader
             _cachedTime = new DateTimeOffset(local, _zone.GetUtcOffset(local));
             _cachedKey = key;
         }
-        time = _cachedTime;
+        time = fraction == 0 ? _cachedTime : _cachedTime.AddTicks(fraction);
         return true;
     }
 

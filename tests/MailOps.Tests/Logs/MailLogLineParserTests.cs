@@ -158,7 +158,8 @@ public sealed class MailLogLineParserTests
     }
 
     [Theory]
-    // The same real lines as syslog (rsyslog's traditional and high-precision templates) and journalctl -o short-iso render them.
+    // A real Dovecot login line (module/samples/dovecot.log) as syslog (rsyslog's traditional and high-precision
+    // templates) and journalctl -o short-iso render it: the header rewritten by hand, the message as Dovecot wrote it.
     [InlineData("Nov 28 08:54:30 mail dovecot: imap-login: Login: user=<carol@lmtp.test>, method=PLAIN, rip=192.0.2.7, lip=192.0.2.1, mpid=31368, TLS, session=<xv8iU1JhmtR/AAAB>", "2026-11-28T08:54:30+00:00")]
     [InlineData("2026-11-28T09:54:30.123456+01:00 mail dovecot: imap-login: Login: user=<carol@lmtp.test>, method=PLAIN, rip=192.0.2.7, lip=192.0.2.1, mpid=31368, TLS, session=<xv8iU1JhmtR/AAAB>", "2026-11-28T08:54:30.123456+00:00")]
     [InlineData("2026-11-28T09:54:30+0100 mail dovecot[812]: imap-login: Login: user=<carol@lmtp.test>, method=PLAIN, rip=192.0.2.7, lip=192.0.2.1, mpid=31368, TLS, session=<xv8iU1JhmtR/AAAB>", "2026-11-28T08:54:30+00:00")]
@@ -172,6 +173,7 @@ public sealed class MailLogLineParserTests
     [Theory]
     [InlineData("2026-11-28T08:54:29.512034+00:00 mx1 postfix/smtp[31262]: 84005B2A4D3: to=<zoe@far.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.04, delays=0/0.01/0.02/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 8D72CB2A599)")]
     [InlineData("2026-11-28T08:54:29Z mx1 postfix/smtp[31262]: 84005B2A4D3: to=<zoe@far.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.04, delays=0/0.01/0.02/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 8D72CB2A599)")]
+    [InlineData("Nov 28 08:54:29.512034 mx1 postfix/smtp[31262]: 84005B2A4D3: to=<zoe@far.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.04, delays=0/0.01/0.02/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 8D72CB2A599)")]
     [InlineData("Nov 28 08:54:29 mx1 postfix/smtp[31262]: 84005B2A4D3: to=<zoe@far.test>, relay=127.0.0.1[127.0.0.1]:10025, delay=0.04, delays=0/0.01/0.02/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 8D72CB2A599)")]
     public void A_postfix_line_reads_the_same_in_every_timestamp_format(string line)
     {
