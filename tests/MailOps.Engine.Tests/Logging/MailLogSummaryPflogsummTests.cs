@@ -1,3 +1,4 @@
+using MailOps.Engine.Platform;
 using MailOps.Engine.Tests.TestSupport;
 using MailOps.Logs;
 using MailOps.Tests.TestSupport;
@@ -6,8 +7,8 @@ namespace MailOps.Engine.Tests.Logging;
 
 /// <summary>
 /// Two real Postfix instances (mx1 relaying far.test to mx2), Postfix's smtp-sink refusing every RCPT, and a relay that
-/// refuses connections, driven by swaks and smtp-source: Get-MailLogSummary's counts on the logs Postfix wrote equal
-/// Debian's pflogsumm's, and a message is traced from mx1 to its mailbox on mx2.
+/// refuses connections, and Dovecot's LMTP for lmtp.test, driven by swaks and smtp-source: Get-MailLogSummary's counts on
+/// the logs Postfix wrote equal Debian's pflogsumm's, and messages are traced from mx1 to their mailbox on mx2 and in Dovecot.
 /// </summary>
 public sealed class MailLogSummaryPflogsummTests
 {
@@ -22,24 +23,30 @@ public sealed class MailLogSummaryPflogsummTests
     public async Task Counts_on_logs_written_by_real_postfix_runs_equal_pflogsumms_and_a_relayed_message_is_traced_to_the_next_hop()
     {
         using var sink = SmtpSink.Start("127.0.0.1", FreePort(), "-f", "RCPT");
+        var mailRoot = DovecotServer.NewWorkDirectory("mailops-lmtp");
+        Posix.Chown(mailRoot, DovecotServer.MailOwner.Uid, DovecotServer.MailOwner.Gid);
+        var lmtpPort = FreePort();
+        using var dovecot = DovecotServer.Start([new DovecotUser("carol@lmtp.test", "secret", "maildir:" + Path.Combine(mailRoot, "carol"))],
+            extraConfig: $"protocols = imap lmtp\nservice lmtp {{\n  inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtpPort}\n  }}\n}}\n");
         using var mx2 = PostfixInstance.Start("mx2.far.test", "far.test", "zoe");
         using var mx1 = PostfixInstance.Start("mx1.example.test", "example.test", ["alice", "bob"],
             """
             mynetworks = 127.0.0.2/32
-            relay_domains = far.test sink.test dead.test
+            relay_domains = far.test sink.test dead.test lmtp.test
             transport_maps = texthash:{conf}/transport
             header_checks = regexp:{conf}/header_checks
             smtpd_recipient_restrictions = warn_if_reject reject_non_fqdn_helo_hostname, permit_mynetworks, reject_unauth_destination
             """,
             new Dictionary<string, string>
             {
-                ["transport"] = $"far.test smtp:[127.0.0.1]:{mx2.Port}\nsink.test smtp:[127.0.0.1]:{sink.Port}\ndead.test smtp:[127.0.0.1]:1\n",
+                ["transport"] = $"far.test smtp:[127.0.0.1]:{mx2.Port}\nsink.test smtp:[127.0.0.1]:{sink.Port}\ndead.test smtp:[127.0.0.1]:1\nlmtp.test lmtp:inet:127.0.0.1:{lmtpPort}\n",
                 ["header_checks"] = "/^Subject: hold-me/ HOLD\n/^Subject: discard-me/ DISCARD\n/^Subject: reject-me/ REJECT no thanks\n",
             });
         const string Helo = "client.example.net";
         await Swaks(mx1.Port, Helo, "sender@example.net", "alice@example.test");
         await Swaks(mx1.Port, Helo, "Sender@Example.NET", "alice@example.test,bob@example.test");
         await Swaks(mx1.Port, Helo, "other@example.org", "zoe@far.test", "--header", "Message-Id: <relayed@example.org>");
+        await Swaks(mx1.Port, Helo, "other@example.org", "carol@lmtp.test", "--header", "Message-Id: <lmtp@example.org>");
         await Swaks(mx1.Port, Helo, "other@example.org", "ghost@far.test");      // mx2 refuses at RCPT: bounced
         await Swaks(mx1.Port, Helo, "other@example.org", "x@sink.test");         // smtp-sink 5xx: bounced
         await Swaks(mx1.Port, Helo, "other@example.org", "y@dead.test");         // connection refused: deferred
@@ -51,8 +58,8 @@ public sealed class MailLogSummaryPflogsummTests
         var source = await ExternalProgram.RunAsync("/usr/sbin/smtp-source", ["-m", "20", "-s", "2", "-l", "3000", "-f", "load@example.net", "-t", "bob@example.test", $"127.0.0.1:{mx1.Port}"]);
         Assert.True(source.ExitCode == 0, source.Output + source.Error);
 
-        // 4 swaks deliveries + the reject_warning one + 20 from smtp-source sent; 2 bounced; 1 deferred.
-        WaitFor(mx1, log => Count(log, "status=sent") >= 25 && Count(log, "status=bounced") == 2 && log.Contains("to=<y@dead.test>"));
+        // 5 swaks deliveries + the reject_warning one + 20 from smtp-source sent; 2 bounced; 1 deferred.
+        WaitFor(mx1, log => Count(log, "status=sent") >= 26 && Count(log, "status=bounced") == 2 && log.Contains("to=<y@dead.test>"));
         WaitFor(mx2, log => log.Contains("to=<zoe@far.test>, relay=virtual"));
 
         // Both read the same snapshot: Postfix keeps logging (retries of the deferred mail) while the test reads.
@@ -76,6 +83,17 @@ public sealed class MailLogSummaryPflogsummTests
         Assert.Equal(["mx1", "mx2"], trace.Hops.Select(h => h.HostName));
         var zoe = Assert.Single(trace.Recipients);
         Assert.Equal(("zoe@far.test", MailLogDeliveryStatus.Sent, "mx2", "virtual"), (zoe.Recipient, zoe.Status, zoe.HostName!, zoe.Relay!));
+
+        // Into Dovecot: Postfix's lmtp line on mx1, then Dovecot's "saved mail to INBOX" with the same Message-ID.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!dovecot.ReadLog().Contains("saved mail to INBOX") && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        var withDovecot = files.Concat(LocalMailLogSource.Instance.Resolve(dovecot.LogPath)).ToList();
+        var lmtp = Assert.Single(new MailMessageTracer { Recipient = r => r == "carol@lmtp.test" }.Trace(() => reader.Read(withDovecot)));
+        Assert.Equal("<lmtp@example.org>", lmtp.MessageId);
+        Assert.Equal(["lmtp"], lmtp.Hops[^1].Programs);
+        var carol = Assert.Single(lmtp.Recipients);
+        Assert.Equal(("INBOX", "dovecot", MailLogDeliveryStatus.Sent), (carol.Mailbox!, carol.Relay!, carol.Status));
+        Directory.Delete(mailRoot, true);
     }
 
     private static int Count(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
