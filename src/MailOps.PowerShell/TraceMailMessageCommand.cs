@@ -53,8 +53,9 @@ public sealed class TraceMailMessageCommand : MailLogCommand
         }
         var tracer = new MailMessageTracer
         {
-            MessageId = ParameterSetName == "MessageId" ? MessageIdMatcher([.. _messageIds]) : null,
-            QueueIds = ParameterSetName == "QueueId" ? _queueIds : null,
+            // Pipeline input may bring Message-IDs and queue ids alike: either one selects a message.
+            MessageId = _messageIds.Count > 0 ? MessageIdMatcher([.. _messageIds]) : null,
+            QueueIds = _queueIds.Count > 0 ? _queueIds : null,
             Sender = Matcher(Sender),
             Recipient = Matcher(Recipient),
         };

@@ -15,14 +15,14 @@ public sealed class MailMessageTracer
     public Func<string, bool>? MessageId { get; init; }
     /// <summary>Messages whose envelope sender matches.</summary>
     public Func<string, bool>? Sender { get; init; }
-    /// <summary>Messages with a matching recipient or original recipient.</summary>
+    /// <summary>Messages with a matching recipient or original recipient. Criteria given together must all hold (queue ids and Message-IDs: either).</summary>
     public Func<string, bool>? Recipient { get; init; }
 
     private sealed class Node
     {
         public string? MessageId;
         public string? Sender;
-        public bool Matches;
+        public int Flags; // 1 queue id or Message-ID, 2 sender, 4 recipient
         public int Parent = -1;
         public List<string> Next = [];
         public List<string> Recipients = [];
@@ -49,7 +49,7 @@ public sealed class MailMessageTracer
                 index[(e.HostName, qid)] = n;
                 if (!byQueueId.TryGetValue(qid, out var same)) byQueueId[qid] = same = [];
                 same.Add(n);
-                if (QueueIds?.Contains(qid) == true) nodes[n].Matches = true;
+                if (QueueIds?.Contains(qid) == true) nodes[n].Flags |= 1;
             }
             var node = nodes[n];
             switch (e)
@@ -61,16 +61,16 @@ public sealed class MailMessageTracer
                         if (!byMessageId.TryGetValue(m.MessageId, out var list)) byMessageId[m.MessageId] = list = [];
                         list.Add(n);
                     }
-                    if (MessageId?.Invoke(m.MessageId) == true) node.Matches = true;
+                    if (MessageId?.Invoke(m.MessageId) == true) node.Flags |= 1;
                     break;
                 case MailLogQueueEntry q when node.Sender is null:
                     node.Sender = q.Sender;
-                    if (Sender?.Invoke(q.Sender) == true) node.Matches = true;
+                    if (Sender?.Invoke(q.Sender) == true) node.Flags |= 2;
                     break;
                 case MailLogDeliveryEntry d:
                     if (d.NextQueueId is { } next) node.Next.Add(next);
                     node.Recipients.Add(d.Recipient);
-                    if (Recipient is not null && (Recipient(d.Recipient) || (d.OriginalRecipient is { } o && Recipient(o)))) node.Matches = true;
+                    if (Recipient is not null && (Recipient(d.Recipient) || (d.OriginalRecipient is { } o && Recipient(o)))) node.Flags |= 4;
                     break;
             }
         }
@@ -89,8 +89,14 @@ public sealed class MailMessageTracer
                 if (byQueueId.TryGetValue(next, out var targets)) foreach (var t in targets) if (t != i) Union(i, t);
             }
         }
-        var roots = new HashSet<int>();
-        for (var i = 0; i < nodes.Count; i++) if (nodes[i].Matches) roots.Add(Find(i));
+        // A message is traced when its queue ids together meet every criterion given (queue id or Message-ID, sender, recipient).
+        var need = (QueueIds is not null || MessageId is not null ? 1 : 0) | (Sender is null ? 0 : 2) | (Recipient is null ? 0 : 4);
+        var met = new Dictionary<int, int>();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (nodes[i].Flags != 0) met[Find(i)] = met.GetValueOrDefault(Find(i)) | nodes[i].Flags;
+        }
+        var roots = met.Where(p => need != 0 && (p.Value & need) == need).Select(p => p.Key).ToHashSet();
         if (roots.Count == 0 && MessageId is null) return [];
 
         // Message-IDs of each traced message, to pick up Dovecot's lines.

@@ -58,6 +58,14 @@ public sealed class MailMessageTracerTests
     }
 
     [Fact]
+    public void Sender_and_recipient_together_select_only_the_messages_with_both()
+    {
+        var trace = Assert.Single(new MailMessageTracer { Sender = s => s == "other@example.org", Recipient = r => r == "x@sink.test" }.Trace(() => All));
+        Assert.Equal(MailLogDeliveryStatus.Bounced, trace.Status);
+        Assert.Empty(new MailMessageTracer { Sender = s => s == "sender@example.net", Recipient = r => r == "x@sink.test" }.Trace(() => All));
+    }
+
+    [Fact]
     public void A_sender_matches_each_of_its_messages_once()
     {
         var traces = new MailMessageTracer { Sender = s => s == "other@example.org" }.Trace(() => All);
