@@ -11,6 +11,9 @@
     FormatsToProcess     = @('module/MailOps.format.ps1xml')
     CmdletsToExport      = @(
         'Get-MailAlias'
+        'Get-MailLog'
+        'Get-MailLogSummary'
+        'Trace-MailMessage'
         'Get-MailUser'
         'New-DkimKey'
         'New-MailAlias'

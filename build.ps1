@@ -19,6 +19,8 @@
                         and 50 sessions; msg/s end to end, ratios and peak memory.
                  Relay  Invoke-RelayBenchmark.ps1: MailOps and Postfix relaying the same load to smtp-sink; msg/s
                         and the ratio.
+                 Log    Invoke-LogBenchmark.ps1: Get-MailLogSummary vs pflogsumm on one generated 200 MB Postfix log
+                        (-SizeMB); both times and the ratio.
                -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
@@ -38,10 +40,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: which benchmarks to run.
-    [ValidateSet('Smtp', 'Relay')]
-    [string[]] $Benchmark = @('Smtp', 'Relay'),
+    [ValidateSet('Smtp', 'Relay', 'Log')]
+    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log'),
 
-    # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, ...); each script gets the
+    # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, SizeMB, ...); each script gets the
     # ones it declares.
     [hashtable] $BenchParameters = @{}
 )
@@ -105,6 +107,7 @@ function Install-TestPrerequisites {
         '/usr/sbin/dovecot'    = 'dovecot-core'
         '/usr/lib/dovecot/imap' = 'dovecot-imapd'
         '/usr/lib/dovecot/pop3' = 'dovecot-pop3d'
+        '/usr/lib/dovecot/lmtp' = 'dovecot-lmtpd'
         'swaks'                = 'swaks'
         'curl'                 = 'curl'
         'pflogsumm'            = 'pflogsumm'
@@ -185,14 +188,16 @@ function Invoke-Test {
 }
 
 function Invoke-Bench {
-    # Postfix brings smtp-source and smtp-sink; install it the way the tests do when it is missing.
-    if (-not (Test-Path /usr/sbin/smtp-source) -and (id -u) -eq '0') {
-        Write-Host 'Installing Debian package: postfix'
+    # Postfix brings smtp-source and smtp-sink, pflogsumm is the log benchmark's reference; install them the way the
+    # tests do when missing.
+    $packages = @(if (-not (Test-Path /usr/sbin/smtp-source)) { 'postfix' }) + @(if (-not (Test-Path /usr/sbin/pflogsumm)) { 'pflogsumm' })
+    if ($packages -and (id -u) -eq '0') {
+        Write-Host "Installing Debian packages: $($packages -join ' ')"
         $env:DEBIAN_FRONTEND = 'noninteractive'
         'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
         'postfix postfix/mailname string mailops.test' | debconf-set-selections
         Invoke-Native apt-get update -qq
-        Invoke-Native apt-get install -y -qq --no-install-recommends postfix
+        Invoke-Native apt-get install -y -qq --no-install-recommends @packages
     }
     Invoke-Build
     $failed = @()

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MailOps.Engine.Tests.TestSupport;
+using MailOps.Tests.TestSupport;
 using MimeKit;
 
 namespace MailOps.Engine.Tests.Logging;
@@ -107,5 +108,8 @@ public sealed class MailServerLogPflogsummTests : IDisposable
         Assert.Contains("warning: unknown[127.0.0.1]: SASL LOGIN authentication failed: authentication failure\n", log);
         Assert.Contains("disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6\n", log);
         Assert.Contains("disconnect from unknown[127.0.0.1] ehlo=1 mail=1 commands=2\n", log);
+
+        // Get-MailLogSummary reads the server's own log with the same counts as pflogsumm.
+        PflogsummTotals.AssertEqual(PflogsummTotals.Summarize(server.LogPath), PflogsummTotals.Report(server.LogPath, "mailops"));
     }
 }

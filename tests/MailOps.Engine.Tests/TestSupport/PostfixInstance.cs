@@ -27,7 +27,14 @@ public sealed class PostfixInstance : IDisposable
     }
 
     /// <summary>Starts Postfix accepting mail for <paramref name="domain"/> and its <paramref name="mailboxes"/> (local parts).</summary>
-    public static PostfixInstance Start(string hostname, string domain, params string[] mailboxes)
+    public static PostfixInstance Start(string hostname, string domain, params string[] mailboxes) => Start(hostname, domain, mailboxes, "", new Dictionary<string, string>());
+
+    /// <summary>
+    /// As <see cref="Start(string, string, string[])"/>, with <paramref name="extraMainCf"/> lines that replace (by parameter
+    /// name) or add to the main.cf above, and <paramref name="confFiles"/> (name to content) written into the config
+    /// directory first; "{conf}" in both stands for that directory.
+    /// </summary>
+    public static PostfixInstance Start(string hostname, string domain, string[] mailboxes, string extraMainCf, IReadOnlyDictionary<string, string> confFiles)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("mailops-postfix-").FullName;
         Run("chmod", $"755 {dir}");
@@ -36,7 +43,7 @@ public sealed class PostfixInstance : IDisposable
         Run("chown", $"postfix:postfix {Path.Combine(dir, "data")} {Path.Combine(dir, "mail")}");
         var port = FreePort();
         var (uid, gid) = (Id("-u"), Id("-g"));
-        File.WriteAllText(Path.Combine(conf, "main.cf"), $"""
+        var mainCf = $"""
             compatibility_level = 3.6
             queue_directory = {dir}/queue
             data_directory = {dir}/data
@@ -56,7 +63,12 @@ public sealed class PostfixInstance : IDisposable
             alias_database =
             smtpd_banner = $myhostname ESMTP
 
-            """);
+            """;
+        var extra = extraMainCf.Replace("{conf}", conf).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        static string Key(string line) => line.Split('=')[0].Trim();
+        var replaced = extra.Select(Key).ToHashSet();
+        File.WriteAllLines(Path.Combine(conf, "main.cf"), mainCf.Split('\n').Where(l => !replaced.Contains(Key(l))).Concat(extra));
+        foreach (var (name, content) in confFiles) File.WriteAllText(Path.Combine(conf, name), content.Replace("{conf}", conf));
         File.WriteAllLines(Path.Combine(conf, "vmailbox"), mailboxes.Select(m => $"{m}@{domain} {domain}/{m}/"));
         // Debian's master.cf with smtpd moved to our port and every service out of the chroot (no /var/spool/postfix copy of /etc).
         var master = File.ReadAllLines("/etc/postfix/master.cf")
