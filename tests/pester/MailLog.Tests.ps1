@@ -4,7 +4,7 @@ BeforeAll {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
     $samples = Join-Path $root 'module/samples'
-    function Get-FreePort { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+    Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1')
 }
 
 Describe 'Get-MailLog' {

@@ -3,7 +3,7 @@
 BeforeAll {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
-    function Get-FreePort { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+    Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1')
     # A configuration on free ports, local domain example.test, everything else relayed to 127.0.0.1:<RelayPort>.
     function New-QueueConfig([string] $Dir) {
         $config = New-MailServerConfig (Join-Path $Dir 'server.jsonc') -DataPath $Dir -Hostname mx.example.test

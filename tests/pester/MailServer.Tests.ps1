@@ -2,7 +2,7 @@
 BeforeAll {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $root 'MailOps.psd1') -Force
-    function Get-FreePort { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+    Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1')
     function New-TestConfig([string] $Dir) {
         $config = New-MailServerConfig (Join-Path $Dir 'server.jsonc') -DataPath $Dir -Hostname mx.example.test
         $ports = 1..5 | ForEach-Object { Get-FreePort }

@@ -1,11 +1,7 @@
 # Starts Debian's nsd on 127.0.0.1 and a free port with the fixture zones, for the Pester tests.
 Set-StrictMode -Version Latest
 
-function Get-FreePort {
-    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-    return $port
-}
+Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1') -Global
 
 function Start-TestDns {
     param([string] $ZoneDirectory = (Join-Path $PSScriptRoot '../fixtures/dns'))
@@ -63,4 +59,4 @@ function Stop-TestDns {
     if ($Dns) { Remove-Item $Dns.Directory -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
-Export-ModuleMember -Function Start-TestDns, Stop-TestDns, Get-FreePort
+Export-ModuleMember -Function Start-TestDns, Stop-TestDns

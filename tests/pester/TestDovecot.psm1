@@ -2,6 +2,7 @@
 # logs in with Python's imaplib: the real reader that a passwd-file written by New-MailUser must satisfy.
 # A port of tests/MailOps.Engine.Tests/TestSupport/DovecotAuthServer.cs.
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1') -Global
 
 function Start-TestDovecot {
     param([Parameter(Mandatory)] [string] $PasswdFile)
@@ -11,8 +12,7 @@ function Start-TestDovecot {
     # The mail processes run as the dovecot user; it must be able to create homes.
     [IO.File]::SetUnixFileMode($dir, [IO.UnixFileMode][Convert]::ToInt32('755', 8))
     [IO.File]::SetUnixFileMode($homes, [IO.UnixFileMode][Convert]::ToInt32('1777', 8))
-    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $port = Get-FreePort
     $uid = (& /usr/bin/id -u dovecot).Trim()
     $gid = (& /usr/bin/id -g dovecot).Trim()
     $conf = @"

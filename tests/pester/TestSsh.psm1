@@ -2,6 +2,7 @@
 # run, one authorized client key, and a known_hosts file holding the server's ed25519 key.
 # A port of tests/MailOps.Tests/TestSupport/SshServer.cs.
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1') -Global
 
 function Start-TestSsh {
     param([string] $Address = '127.0.0.1')
@@ -14,8 +15,7 @@ function Start-TestSsh {
     $clientKey = Join-Path $dir 'client_key'
     & ssh-keygen -q -t ed25519 -N '' -C 'mailops-pester' -f $clientKey
     Copy-Item "$clientKey.pub" (Join-Path $dir 'authorized_keys')
-    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse($Address), 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $port = Get-FreePort -Address $Address
     @"
 Port $port
 ListenAddress $Address

@@ -372,12 +372,5 @@ public sealed class RemoteDeliveryTests : IClassFixture<RemoteDeliveryDns>, IDis
         return Regex.Match(reply, @"queued as (\w+)").Groups[1].Value;
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 }

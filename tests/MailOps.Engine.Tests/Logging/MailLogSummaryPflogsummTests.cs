@@ -108,12 +108,5 @@ public sealed class MailLogSummaryPflogsummTests
         }
     }
 
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 }

@@ -156,13 +156,8 @@ public sealed class TestMailSite : IDisposable
         catch (SocketException) { return false; }
     }
 
-    /// <summary>A port free on 127.0.0.1 right now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A port free on 127.0.0.1 that no other fixture of this run gets (see <see cref="MailOps.Tests.TestSupport.TestPorts"/>).</summary>
+    public static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 
     /// <summary>Removes the data directory.</summary>
     public void Dispose()

@@ -128,14 +128,7 @@ sealed class DovecotAuthServer : IAsyncDisposable
         }
     }
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 
     static async Task<(string Uid, string Gid)> IdsOfAsync(string user, CancellationToken cancellationToken)
     {

@@ -236,12 +236,7 @@ public sealed class DovecotServer : IDisposable
         throw new InvalidOperationException($"No account '{name}' in /etc/passwd to own test mail.");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 
     /// <summary>Stops Dovecot (doveadm stop, then kill) and removes its directory.</summary>
     public void Dispose()

@@ -69,12 +69,5 @@ static class EmbeddedMailServer
         throw new TimeoutException($"{what} not in the server's log:\n{server.ReadLog()}");
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 }

@@ -118,14 +118,7 @@ public sealed class PostfixInstance : IDisposable
         try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => MailOps.Tests.TestSupport.TestPorts.Next();
 
     private static string Id(string flag) => Run("id", $"{flag} postfix").Output.Trim();
 

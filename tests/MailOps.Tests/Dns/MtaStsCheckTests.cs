@@ -183,10 +183,5 @@ public sealed class MtaStsCheckTests(FixtureDns dns)
         Assert.Equal("RFC 8461 3.1", r.Reference);
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int ClosedPort() => TestPorts.Next();
 }

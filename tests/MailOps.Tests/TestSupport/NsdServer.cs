@@ -110,24 +110,8 @@ public sealed class NsdServer : IDisposable
         return File.Exists(log) ? File.ReadAllText(log) : "(no log)";
     }
 
-    /// <summary>A port free for both TCP and UDP on 127.0.0.1.</summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            using var tcp = new TcpListener(IPAddress.Loopback, 0);
-            tcp.Start();
-            var port = ((IPEndPoint)tcp.LocalEndpoint).Port;
-            tcp.Stop();
-            try
-            {
-                using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException) { }
-        }
-        throw new InvalidOperationException("no free port");
-    }
+    /// <summary>A port free for both TCP and UDP on 127.0.0.1 (see <see cref="TestPorts"/>).</summary>
+    public static int FreePort() => TestPorts.Next();
 
     /// <inheritdoc />
     public void Dispose()

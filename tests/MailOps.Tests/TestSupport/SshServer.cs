@@ -154,12 +154,5 @@ public sealed class SshServer : IDisposable
         File.Move(staged, rule);
     }
 
-    private static int FreePort(string address)
-    {
-        var probe = new TcpListener(IPAddress.Parse(address), 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort(string address) => TestPorts.Next(address);
 }
