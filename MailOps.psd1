@@ -34,6 +34,7 @@
         'Set-PostfixConfig'
         'Get-DovecotConfig'
         'Get-MailQueue'
+        'Get-MailQueueMessage'
         'Remove-MailQueueMessage'
         'Suspend-MailQueueMessage'
         'Resume-MailQueueMessage'

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using MailOps.Engine;
 using MailOps.Engine.Delivery;
+using MailOps.Hosts;
 using MailOps.Queue;
 
 namespace MailOps.PowerShell;
@@ -23,7 +24,8 @@ public abstract class MailQueueCommand : PSCmdlet
     /// <param name="Server">The name of the server in this session that owns the queue, or null.</param>
     /// <param name="ConfigPath">The configuration file that named it (full path), or null.</param>
     /// <param name="Where">How messages and errors name the queue: the server's name or the queue directory.</param>
-    private protected sealed record QueueTarget(IQueueControl Control, string? Server, string? ConfigPath, string Where);
+    /// <param name="Root">The queue directory.</param>
+    private protected sealed record QueueTarget(IQueueControl Control, string? Server, string? ConfigPath, string Where, string Root);
 
     /// <summary>
     /// The queue of server <paramref name="server"/> in this session, or else of the configuration at <paramref name="configPath"/>
@@ -43,7 +45,7 @@ public abstract class MailQueueCommand : PSCmdlet
                 WriteError(MailOpsErrors.Record(new ItemNotFoundException($"No mail server named '{server}' is running in this session."), "MailServerNotFound", ErrorCategory.ObjectNotFound, server));
                 return null;
             }
-            target = new QueueTarget(running.QueueControl, running.Name, path, $"server '{running.Name}'");
+            target = new QueueTarget(running.QueueControl, running.Name, path, $"server '{running.Name}'", running.Queue.Root);
         }
         else
         {
@@ -53,8 +55,8 @@ public abstract class MailQueueCommand : PSCmdlet
             // A server of this session on the same queue is asked directly; else its socket, or the files (QueueControlClient).
             var running = RunningMailServers.All.FirstOrDefault(s => string.Equals(s.Queue.Root, queuePath, StringComparison.Ordinal));
             target = running is not null
-                ? new QueueTarget(running.QueueControl, running.Name, path, $"server '{running.Name}'")
-                : new QueueTarget(new QueueControlClient(queuePath, config.Hostname, config.LogPath), null, path, queuePath);
+                ? new QueueTarget(running.QueueControl, running.Name, path, $"server '{running.Name}'", queuePath)
+                : new QueueTarget(new QueueControlClient(queuePath, config.Hostname, config.LogPath), null, path, queuePath, queuePath);
             WriteVerbose(running is not null ? $"Queue {queuePath}: server '{running.Name}' of this session." : $"Queue {queuePath}: through its control socket when a server runs on it, else its files.");
         }
         _opened[key] = target;
@@ -105,6 +107,21 @@ public abstract class MailQueueCommand : PSCmdlet
         }
         return null;
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on each Postfix host in parallel (<paramref name="throttleLimit"/> at once);
+    /// <paramref name="onResult"/> gets each host's result on the pipeline thread; a host's failure is an error record for its session.
+    /// </summary>
+    private protected void ForEachHost<TTarget, TResult>(IReadOnlyList<TTarget> targets, int throttleLimit, Func<TTarget, CancellationToken, Task<TResult>> work,
+        Action<TTarget, TResult> onResult, Func<TTarget, MailHostSession> session)
+    {
+        new HostFanOut(this, throttleLimit, Cancellation).Run(targets, work, onResult, t => session(t));
+        if (Cancellation.IsCancellationRequested) throw new PipelineStoppedException();
+    }
+
+    /// <summary>A Postfix message as this module shows it: with the session and configuration directory it came through, so that it pipes back there.</summary>
+    private protected static MailQueueMessage Tag(MailQueueMessage message, MailHostSession session, string? configDirectory) =>
+        message with { Session = session, ConfigDirectory = configDirectory, ComputerName = session.ComputerName };
 
     /// <inheritdoc />
     protected override void StopProcessing() => _cancel.Cancel();

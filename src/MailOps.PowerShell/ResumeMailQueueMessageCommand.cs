@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MailOps.Hosts;
 using MailOps.Queue;
 
 namespace MailOps.PowerShell;
@@ -12,10 +13,19 @@ public sealed class ResumeMailQueueMessageCommand : MailQueueMessageCommand
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private protected override string Action => "Release queued message from hold";
+
+    private protected override string Done => "released from hold";
+
+    private protected override bool PassThruWanted => PassThru;
+
     private protected override void Process(QueueTarget target, string queueId)
     {
-        if (!ShouldProcess($"{queueId} ({target.Where})", "Release queued message from hold")) return;
+        if (!ShouldProcess($"{queueId} ({target.Where})", Action)) return;
         var released = Run(() => target.Control.ReleaseAsync(queueId, Cancellation), queueId, "MailQueueMessageNotHeld");
         if (released is not null && PassThru) WriteObject(Tag(released, target));
     }
+
+    private protected override Task<int> RunOnPostfixAsync(HostConnection host, string? configDirectory, IReadOnlyCollection<string> queueIds, CancellationToken cancellationToken) =>
+        PostfixQueue.ReleaseAsync(host, configDirectory, queueIds, cancellationToken);
 }

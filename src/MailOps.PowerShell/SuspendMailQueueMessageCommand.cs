@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MailOps.Hosts;
 using MailOps.Queue;
 
 namespace MailOps.PowerShell;
@@ -12,10 +13,19 @@ public sealed class SuspendMailQueueMessageCommand : MailQueueMessageCommand
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private protected override string Action => "Put queued message on hold";
+
+    private protected override string Done => "placed on hold";
+
+    private protected override bool PassThruWanted => PassThru;
+
     private protected override void Process(QueueTarget target, string queueId)
     {
-        if (!ShouldProcess($"{queueId} ({target.Where})", "Put queued message on hold")) return;
+        if (!ShouldProcess($"{queueId} ({target.Where})", Action)) return;
         var held = Run(() => target.Control.HoldAsync(queueId, Cancellation), queueId, "MailQueueMessageCorrupt");
         if (held is not null && PassThru) WriteObject(Tag(held, target));
     }
+
+    private protected override Task<int> RunOnPostfixAsync(HostConnection host, string? configDirectory, IReadOnlyCollection<string> queueIds, CancellationToken cancellationToken) =>
+        PostfixQueue.HoldAsync(host, configDirectory, queueIds, cancellationToken);
 }

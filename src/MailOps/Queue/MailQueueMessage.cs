@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using MailOps.Hosts;
+
 namespace MailOps.Queue;
 
 /// <summary>
@@ -36,8 +39,15 @@ public sealed record MailQueueMessage
     /// <summary>The name of the server in this PowerShell session whose queue it is; null when found through a configuration file.</summary>
     public string? Server { get; init; }
 
-    /// <summary>The configuration file naming the queue (for Postfix its configuration directory, postqueue -c); null for the default.</summary>
+    /// <summary>The bundled server's configuration file naming the queue; null for the default or a Postfix queue.</summary>
     public string? ConfigPath { get; init; }
+
+    /// <summary>A Postfix queue's configuration directory (postqueue -c); null for the host's default or the bundled server.</summary>
+    public string? ConfigDirectory { get; init; }
+
+    /// <summary>The host session a Postfix queue was listed through (so the message pipes back to that host); null for the bundled server.</summary>
+    [JsonIgnore]
+    public MailHostSession? Session { get; init; }
 
     /// <summary>How long ago the message arrived.</summary>
     public TimeSpan Age => DateTimeOffset.UtcNow - ArrivalTime;
