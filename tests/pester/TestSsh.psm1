@@ -5,7 +5,8 @@ Set-StrictMode -Version Latest
 Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1') -Global
 
 function Start-TestSsh {
-    param([string] $Address = '127.0.0.1')
+    # -ExtraConfig: more sshd_config lines, e.g. 'SetEnv MAIL_CONFIG=/dir' so that this "host" has its own default Postfix.
+    param([string] $Address = '127.0.0.1', [string[]] $ExtraConfig = @())
     $dir = Join-Path ([IO.Path]::GetTempPath()) ('mailops-pester-sshd-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     New-Item -ItemType Directory $dir -Force | Out-Null
     New-Item -ItemType Directory /run/sshd -Force | Out-Null
@@ -30,6 +31,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin prohibit-password
 LogLevel VERBOSE
+$($ExtraConfig -join "`n")
 "@ | Set-Content (Join-Path $dir 'sshd_config')
     $hostKey = (Get-Content (Join-Path $dir 'ssh_host_ed25519_key.pub')).Split(' ')
     $knownHosts = Join-Path $dir 'known_hosts'
