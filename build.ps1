@@ -21,6 +21,11 @@
                         and the ratio.
                  Log    Invoke-LogBenchmark.ps1: Get-MailLogSummary vs pflogsumm on one generated 200 MB Postfix log
                         (-SizeMB); both times and the ratio.
+                 QueueList  Invoke-QueueListBenchmark.ps1: listing a queue of 100,000 messages (-QueueSize): Get-MailQueue
+                        on the bundled server's queue vs postqueue -j on a Postfix holding as many; both times, the
+                        ratio, and the fill times apart.
+                 HostQueue  Invoke-HostQueueBenchmark.ps1: Get-MailQueue -Session across 10 sshd+Postfix hosts
+                        (-HostCount, -MessagesPerHost) vs `ssh host postqueue -j` host after host; times and ratios.
                -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
@@ -29,6 +34,8 @@
     dotnet pwsh -Command './build.ps1 Bench -BenchParameters @{ Count = 500, 100; Sessions = 1, 10 }'
 .EXAMPLE
     dotnet pwsh ./build.ps1 Bench -Benchmark Relay
+.EXAMPLE
+    dotnet pwsh -Command './build.ps1 Bench -Benchmark QueueList, HostQueue -BenchParameters @{ QueueSize = 10000; MessagesPerHost = 100 }'
 #>
 [CmdletBinding()]
 param(
@@ -40,10 +47,11 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: which benchmarks to run.
-    [ValidateSet('Smtp', 'Relay', 'Log')]
-    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log'),
+    [ValidateSet('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue')]
+    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue'),
 
-    # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, SizeMB, ...); each script gets the
+    # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, SizeMB, QueueSize, HostCount,
+    # MessagesPerHost, Repeat, ...); each script gets the
     # ones it declares.
     [hashtable] $BenchParameters = @{}
 )
@@ -188,9 +196,10 @@ function Invoke-Test {
 }
 
 function Invoke-Bench {
-    # Postfix brings smtp-source and smtp-sink, pflogsumm is the log benchmark's reference; install them the way the
-    # tests do when missing.
-    $packages = @(if (-not (Test-Path /usr/sbin/smtp-source)) { 'postfix' }) + @(if (-not (Test-Path /usr/sbin/pflogsumm)) { 'pflogsumm' })
+    # Postfix brings smtp-source and smtp-sink, pflogsumm is the log benchmark's reference, OpenSSH the host queue
+    # benchmark's hosts and baseline; install them the way the tests do when missing.
+    $packages = @(if (-not (Test-Path /usr/sbin/smtp-source)) { 'postfix' }) + @(if (-not (Test-Path /usr/sbin/pflogsumm)) { 'pflogsumm' }) +
+        @(if ('HostQueue' -in $Benchmark -and -not (Test-Path /usr/sbin/sshd)) { 'openssh-server' }) + @(if ('HostQueue' -in $Benchmark -and -not (Test-Path /usr/bin/ssh)) { 'openssh-client' })
     if ($packages -and (id -u) -eq '0') {
         Write-Host "Installing Debian packages: $($packages -join ' ')"
         $env:DEBIAN_FRONTEND = 'noninteractive'
