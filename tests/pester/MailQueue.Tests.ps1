@@ -116,6 +116,22 @@ Describe 'The queue cmdlets on a server of this session' {
         (Get-MailQueue -Server pesterq).QueueName | Should -Be 'hold'
     }
 
+    It 'shows a queued message with its envelope, headers and body, and reports a missing one' {
+        Send-TestMail $cfg 'bob@example.test' 'dave@remote.test', 'erin@other.test' -Subject 'Quarterly report'
+        Wait-Until { @(Get-MailQueue -Server pesterq -Queue deferred).Count -eq 1 } 'it is deferred'
+        $content = Get-MailQueue -Server pesterq | Get-MailQueueMessage
+        $content | Should -BeOfType ([MailOps.Queue.MailQueueMessageContent])
+        $content.Sender | Should -Be 'bob@example.test'
+        $content.Recipients | Should -Be 'dave@remote.test', 'erin@other.test'
+        $content.QueueName | Should -Be 'deferred'
+        $content.Subject | Should -Be 'Quarterly report'
+        $content.Body.Trim() | Should -Be 'hello'
+        $content.Headers.Field | Should -Contain 'Received'
+        $content.Size | Should -Be (Get-MailQueue -Server pesterq).Size
+        Get-MailQueueMessage -Server pesterq -QueueId 4dVd2x0Kq7zRjb4B -ErrorVariable missing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'MailQueueMessageNotFound,*'
+    }
+
     It 'reports a bad queue ID as MailQueueMessageNotFound and still acts on the other pipeline items' {
         Send-TestMail $cfg 'bob@example.test' 'carol@remote.test'
         Send-TestMail $cfg 'bob@example.test' 'dave@remote.test'
