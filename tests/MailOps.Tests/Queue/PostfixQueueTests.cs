@@ -52,9 +52,9 @@ public sealed class PostfixQueueTests(SshFleet fleet) : IClassFixture<SshFleet>
     private static string[] Postqueue(QueuedHost host) =>
         SshServer.Run("postqueue", "-c", host.Conf, "-j").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    private static void WaitUntil(Func<bool> condition, string what)
+    private static void WaitUntil(Func<bool> condition, string what, int seconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
@@ -99,6 +99,23 @@ public sealed class PostfixQueueTests(SshFleet fleet) : IClassFixture<SshFleet>
         Assert.Equal(2, deleted);
         var left = Assert.Single(Postqueue(host));
         Assert.Contains("keep@ok.test", left);
+    }
+
+    [Fact]
+    public async Task More_ids_than_one_postsuper_command_takes_are_all_deleted_over_ssh()
+    {
+        // smtpd puts everything on hold, so smtp-source fills the queue fast and nothing is attempted.
+        using var postfix = PostfixInstance.Start("many.test", "many.test", ["postmaster"],
+            "smtpd_recipient_restrictions = check_client_access static:HOLD, permit_mynetworks, reject_unauth_destination", new Dictionary<string, string>());
+        await using var connection = await fleet.ConnectAsync(fleet.Second);
+        var conf = Path.Combine(postfix.Directory, "conf");
+        var count = PostfixQueue.MaxQueueIdsPerCommand + 150;
+        SshServer.Run("smtp-source", "-s", "5", "-m", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", "bulk@spam.test", "-t", "x@remote.test", $"127.0.0.1:{postfix.Port}");
+        WaitUntil(() => SshServer.Run("postqueue", "-c", conf, "-j").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == count, $"{count} held messages", 180);
+        var held = await PostfixQueue.ListAsync(connection, conf, new MailQueueFilter { Queues = ["hold"] });
+        Assert.Equal(count, held.Count);
+        Assert.Equal(count, await PostfixQueue.DeleteAsync(connection, conf, [.. held.Select(m => m.QueueId)]));
+        Assert.Empty(SshServer.Run("postqueue", "-c", conf, "-j").Trim());
     }
 
     [Fact]
