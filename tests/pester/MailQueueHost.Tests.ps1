@@ -141,6 +141,18 @@ Describe 'The queue cmdlets on Postfix hosts over SSH' {
         ($content | Format-List | Out-String) | Should -BeLike '*Quarterly report*'
     }
 
+    It 'works on this machine''s Postfix without a session (-ConfigDirectory, -Postfix), and its messages pipe back to it' {
+        $local = @(Get-MailQueue -ConfigDirectory $pfB.Conf)
+        $local.Count | Should -Be 3
+        $local.ComputerName | Select-Object -Unique | Should -Be ([Environment]::MachineName)
+        $local | Where-Object Sender -like '*@spam.test' | Remove-MailQueueMessage -Confirm:$false
+        (Get-TestPostfixQueue $pfB).sender | Should -Be 'bob@b.test'
+        (Get-TestPostfixQueue $pfA).Count | Should -Be 2
+        $env:MAIL_CONFIG = $pfA.Conf
+        try { @(Get-MailQueue -Postfix -Sender alice@a.test).Count | Should -Be 1 }
+        finally { Remove-Item Env:MAIL_CONFIG }
+    }
+
     It 'refuses -NotifySender on Postfix and deletes nothing' {
         Get-MailQueue -Session $a | Remove-MailQueueMessage -NotifySender -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'MailQueueNotifySenderNotSupported,*'
