@@ -35,19 +35,27 @@ public sealed class GetMailQueueMessageCommand : MailQueueChangeCommand
             return;
         }
         var sessions = PostfixSessions(id);
-        var found = false;
+        // Not found anywhere is one error for the ID; a host that failed has its own error and does not count as "not there".
+        var answered = false;
         ForEachHost(sessions, ThrottleLimit, async (session, token) =>
             {
-                try { return await PostfixQueue.ReadAsync(session.Connection, ConfigDirectory, id, token).ConfigureAwait(false); }
-                catch (MailQueueMessageNotFoundException) { return null; }
+                try { return (Content: (MailQueueMessageContent?)await PostfixQueue.ReadAsync(session.Connection, ConfigDirectory, id, token).ConfigureAwait(false), Failure: (Exception?)null); }
+                catch (MailQueueMessageNotFoundException) { return (null, null); }
+                catch (Exception e) when (e is not OperationCanceledException) { return (null, e); }
             },
-            (session, content) =>
+            (session, result) =>
             {
-                if (content is null) return;
-                found = true;
-                WriteObject(content);
+                if (result.Failure is not null)
+                {
+                    answered = true;
+                    WriteError(MailOpsErrors.FromHost(result.Failure, session));
+                    return;
+                }
+                if (result.Content is null) return;
+                answered = true;
+                WriteObject(result.Content);
             }, session => session);
-        if (!found && sessions.Count > 0)
+        if (!answered && sessions.Count > 0)
             WriteError(MailOpsErrors.Record(new MailQueueMessageNotFoundException(id), "MailQueueMessageNotFound", ErrorCategory.ObjectNotFound, id));
     }
 
