@@ -24,6 +24,7 @@
         'Remove-MailUser'
         'Set-MailUser'
         'Test-MailDns'
+        'Invoke-SmtpProbe'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
