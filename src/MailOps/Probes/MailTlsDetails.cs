@@ -102,6 +102,41 @@ public sealed class MailTlsDetails
         };
     }
 
+    /// <summary>
+    /// Fills <see cref="TlsaRecords"/> and <see cref="DaneMatch"/> from the TLSA records at <c>_port._tcp.host</c> (RFC 6698 3,
+    /// RFC 7672), and with a <paramref name="domain"/> <see cref="MtaStsMode"/> and <see cref="MtaStsMatch"/> from its MTA-STS
+    /// policy (RFC 8461), reading both with the checks Test-MailDns runs.
+    /// </summary>
+    /// <param name="resolver">The resolver.</param>
+    /// <param name="host">The server's name (an address literal has no TLSA records).</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="domain">The mail domain whose MX the host is, or null to skip MTA-STS.</param>
+    /// <param name="mtaStsPort">The policy host's HTTPS port (443).</param>
+    /// <param name="mtaStsTrustedRoots">Roots for the policy host's certificate, or null for the system store.</param>
+    /// <param name="cancellationToken">Stops the lookups.</param>
+    public async Task CheckDnsAsync(Dns.MailDnsResolver resolver, string host, int port, string? domain, int mtaStsPort,
+        X509Certificate2Collection? mtaStsTrustedRoots, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(host);
+        if (!System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _))
+        {
+            var (lookup, records) = await Dns.DaneCheck.LookupTlsaAsync(resolver, host, port, cancellationToken).ConfigureAwait(false);
+            if (lookup.Status == Dns.DnsLookupStatus.Found && records.Count > 0)
+            {
+                TlsaRecords = records.Select(r => r.ToString()).ToArray();
+                DaneMatch = records.Any(r => Dns.DaneCheck.Matches(r, Chain.Count > 0 ? Chain : Certificate is null ? [] : [Certificate]));
+            }
+        }
+        if (domain is null) return;
+        var check = new Dns.MailDnsCheckOptions { Checks = [Dns.MailDnsCheck.MtaSts], MtaStsPort = mtaStsPort, MtaStsTrustedRoots = mtaStsTrustedRoots };
+        var results = await new Dns.MailDnsChecker(resolver).CheckAsync(domain, check, cancellationToken).ConfigureAwait(false);
+        if (results.FirstOrDefault()?.Detail is not Dns.MtaStsDetail { Mode: not null } detail) return;
+        MtaStsMode = detail.Mode;
+        // RFC 8461 4.1, 4.2: the host must match an mx pattern and present a trusted certificate naming it.
+        MtaStsMatch = detail.MxPatterns.Any(p => Dns.MtaStsPolicy.Matches(p, host)) && ChainValid && HostnameMatch;
+    }
+
     /// <summary>The key exchange a cipher suite names: TLS 1.3 suites leave it out because it is always (EC)DHE.</summary>
     public static string KeyExchangeOf(SslProtocols protocol, string cipherSuite)
     {

@@ -93,47 +93,23 @@ public static partial class SmtpProbe
         if (options.TestStartTlsInjection && result.Ehlo is not null && (result.EhloBeforeTls ?? result.Ehlo).StartTls && result.Address is not null)
             result.StartTlsInjection = await StartTlsInjectionAsync(options, new IPEndPoint(result.Address, options.Port), clock, transcript, cancellationToken).ConfigureAwait(false);
         if (result.Tls is not null && options.Resolver is not null)
-            await CheckTlsPolicyAsync(options, result.Tls, cancellationToken).ConfigureAwait(false);
+            await result.Tls.CheckDnsAsync(options.Resolver, options.Host, options.Port, options.Domain, options.MtaStsPort, options.MtaStsTrustedRoots, cancellationToken).ConfigureAwait(false);
         lock (transcript) result.Transcript = transcript.ToArray();
         return result;
     }
 
-    /// <summary>
-    /// Fills the DANE (TLSA at <c>_port._tcp.host</c>, RFC 7672) and MTA-STS (RFC 8461) verdicts of a handshake, reusing the
-    /// records and policy the DNS checks read.
-    /// </summary>
-    public static async Task CheckTlsPolicyAsync(SmtpProbeOptions options, MailTlsDetails tls, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(tls);
-        var resolver = options.Resolver;
-        if (resolver is null) return;
-        if (!IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
-        {
-            var (lookup, records) = await DaneCheck.LookupTlsaAsync(resolver, options.Host, options.Port, cancellationToken).ConfigureAwait(false);
-            if (lookup.Status == DnsLookupStatus.Found && records.Count > 0)
-            {
-                tls.TlsaRecords = records.Select(r => r.ToString()).ToArray();
-                tls.DaneMatch = records.Any(r => DaneCheck.Matches(r, tls.Chain.Count > 0 ? tls.Chain : tls.Certificate is null ? [] : [tls.Certificate]));
-            }
-        }
-        if (options.Domain is null) return;
-        var check = new MailDnsCheckOptions { Checks = [MailDnsCheck.MtaSts], MtaStsPort = options.MtaStsPort, MtaStsTrustedRoots = options.MtaStsTrustedRoots };
-        var results = await new MailDnsChecker(resolver).CheckAsync(options.Domain, check, cancellationToken).ConfigureAwait(false);
-        if (results.FirstOrDefault()?.Detail is not MtaStsDetail { Mode: not null } detail) return;
-        tls.MtaStsMode = detail.Mode;
-        // RFC 8461 4.1, 4.2: the host must match an mx pattern and present a trusted certificate naming it.
-        tls.MtaStsMatch = detail.MxPatterns.Any(p => MtaStsPolicy.Matches(p, options.Host)) && tls.ChainValid && tls.HostnameMatch;
-    }
+    private static Task<IPAddress> ResolveAsync(SmtpProbeOptions options, CancellationToken cancellationToken) =>
+        ResolveAsync(options.Host, options.Resolver, cancellationToken);
 
-    private static async Task<IPAddress> ResolveAsync(SmtpProbeOptions options, CancellationToken cancellationToken)
+    /// <summary>The address to connect to: an address literal as it is, else the first IPv4 (then IPv6) address of the host.</summary>
+    internal static async Task<IPAddress> ResolveAsync(string name, MailDnsResolver? resolver, CancellationToken cancellationToken)
     {
-        var host = options.Host.Trim('[', ']');
+        var host = name.Trim('[', ']');
         if (IPAddress.TryParse(host, out var literal)) return literal;
         IReadOnlyList<IPAddress> addresses;
-        if (options.Resolver is not null)
+        if (resolver is not null)
         {
-            var (status, found, _, error) = await options.Resolver.QueryAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            var (status, found, _, error) = await resolver.QueryAddressesAsync(host, cancellationToken).ConfigureAwait(false);
             if (found.Count == 0) throw new ProbeStageException(SmtpProbeOutcome.Connect, $"{host} does not resolve ({status}{(error is null ? "" : ": " + error)})");
             addresses = found;
         }
