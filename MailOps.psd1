@@ -25,6 +25,8 @@
         'Set-MailUser'
         'Test-MailDns'
         'Invoke-SmtpProbe'
+        'Invoke-ImapProbe'
+        'Invoke-Pop3Probe'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

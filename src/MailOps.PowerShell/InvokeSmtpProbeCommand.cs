@@ -1,7 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Net;
-using MailOps.Dns;
 using MailOps.Probes;
 
 namespace MailOps.PowerShell;
@@ -9,34 +7,17 @@ namespace MailOps.PowerShell;
 /// <summary>Invoke-SmtpProbe: walks an SMTP server through the stages swaks does and returns what it saw as an object.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "SmtpProbe")]
 [OutputType(typeof(SmtpProbeResult))]
-public sealed class InvokeSmtpProbeCommand : PSCmdlet
+public sealed class InvokeSmtpProbeCommand : MailProbeCommand
 {
-    private readonly CancellationTokenSource _cancel = new();
-    private MailDnsResolver? _resolver;
-
     /// <summary>The servers: host, host:port, [IPv6]:port; with -Mx, mail domains.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Host", "Domain")]
     [ValidateNotNullOrEmpty]
     public string[] Server { get; set; } = [];
 
-    /// <summary>The port when the server does not name one: 25, or 465 with -Tls Implicit.</summary>
-    [Parameter(Position = 1)]
-    [ValidateRange(1, 65535)]
-    public int Port { get; set; }
-
-    /// <summary>How TLS is used: Auto (STARTTLS when offered), None, StartTls (required) or Implicit.</summary>
-    [Parameter]
-    public MailTlsMode Tls { get; set; } = MailTlsMode.Auto;
-
     /// <summary>The name sent with EHLO.</summary>
     [Parameter]
     public string? Ehlo { get; set; }
-
-    /// <summary>Credentials for AUTH.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? Credential { get; set; }
 
     /// <summary>The SASL mechanism: PLAIN, LOGIN or CRAM-MD5; the best offered one by default.</summary>
     [Parameter]
@@ -91,53 +72,19 @@ public sealed class InvokeSmtpProbeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Mx { get; set; }
 
-    /// <summary>Name servers for MX, TLSA and MTA-STS lookups, host[:port].</summary>
-    [Parameter]
-    public string[]? NameServer { get; set; }
-
-    /// <summary>Seconds to wait for the connection and each reply.</summary>
-    [Parameter]
-    [ValidateRange(1, 3600)]
-    public int Timeout { get; set; } = 30;
-
-    /// <summary>Go on when the certificate is not trusted or does not name the server.</summary>
-    [Parameter]
-    public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <inheritdoc />
-    protected override void BeginProcessing()
-    {
-        try
-        {
-            _resolver = new MailDnsResolver(NameServer);
-        }
-        catch (FormatException e)
-        {
-            ThrowTerminatingError(MailOpsErrors.Record(e, "InvalidNameServer", ErrorCategory.InvalidArgument, NameServer));
-        }
-    }
-
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
         foreach (var server in Server)
         {
-            if (!TryParseServer(server, out var host, out var port))
-            {
-                WriteError(MailOpsErrors.InvalidArgument($"'{server}' is not host, host:port or [address]:port.", "InvalidServer", server));
-                continue;
-            }
+            if (!TryParseServer(server, out var host, out var port)) continue;
             var options = Options(host, port);
             try
             {
                 var results = Mx
-                    ? SmtpProbe.ProbeMxAsync(host, options, _cancel.Token).GetAwaiter().GetResult()
-                    : [SmtpProbe.ProbeAsync(options, _cancel.Token).GetAwaiter().GetResult()];
-                foreach (var result in results)
-                {
-                    foreach (var line in result.Transcript) WriteVerbose(line.ToString());
-                    WriteObject(result);
-                }
+                    ? SmtpProbe.ProbeMxAsync(host, options, Cancellation).GetAwaiter().GetResult()
+                    : [SmtpProbe.ProbeAsync(options, Cancellation).GetAwaiter().GetResult()];
+                foreach (var result in results) WriteResult(result, result.Transcript);
             }
             catch (OperationCanceledException) { return; }
             catch (IOException e) { WriteError(MailOpsErrors.Record(e, "SmtpProbeFailed", ErrorCategory.ReadError, server)); }
@@ -165,33 +112,10 @@ public sealed class InvokeSmtpProbeCommand : PSCmdlet
         TestStartTlsInjection = TestStartTlsInjection,
         Timeout = TimeSpan.FromSeconds(Timeout),
         SkipCertificateCheck = SkipCertificateCheck,
-        Resolver = _resolver,
+        Resolver = Resolver,
         Domain = Mx ? host : null,
     };
 
-    /// <summary>Splits host[:port] and [v6]:port; a bare IPv6 address has no port.</summary>
-    internal static bool TryParseServer(string text, out string host, out int port)
-    {
-        host = text.Trim();
-        port = 0;
-        if (host.StartsWith('['))
-        {
-            var close = host.IndexOf(']');
-            if (close < 0) return false;
-            var rest = host[(close + 1)..];
-            host = host[1..close];
-            if (rest.Length == 0) return IPAddress.TryParse(host, out _);
-            return rest[0] == ':' && int.TryParse(rest[1..], out port) && port is > 0 and < 65536 && IPAddress.TryParse(host, out _);
-        }
-        var colon = host.IndexOf(':');
-        if (colon >= 0 && colon == host.LastIndexOf(':'))
-        {
-            if (!int.TryParse(host[(colon + 1)..], out port) || port is < 1 or > 65535) return false;
-            host = host[..colon];
-        }
-        return host.Length > 0 && !host.Any(char.IsWhiteSpace);
-    }
-
     /// <inheritdoc />
-    protected override void StopProcessing() => _cancel.Cancel();
+    private protected override bool SystemResolver => true;
 }
