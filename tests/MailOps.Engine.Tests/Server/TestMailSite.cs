@@ -47,7 +47,7 @@ public sealed class TestMailSite : IDisposable
     /// </remarks>
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
-        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null)
+        MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null, IReadOnlyList<MailDkimKeyConfig>? dkim = null)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         return new MailServerConfig
@@ -76,6 +76,7 @@ public sealed class TestMailSite : IDisposable
             RelayHostCredentials = relayHostCredentials,
             Queue = queue ?? new MailQueueConfig(),
             TlsPolicies = tlsPolicies ?? new Dictionary<string, MailTlsPolicy>(),
+            Dkim = dkim ?? [],
         };
     }
 

@@ -37,11 +37,15 @@ public sealed class OpensslCertificateAuthority : IDisposable
         return new OpensslCertificateAuthority(dir, X509CertificateLoader.LoadCertificateFromFile(Path.Combine(dir, "ca.crt")));
     }
 
-    /// <summary>Issues a TLS server certificate for <paramref name="dnsName"/>, valid for <paramref name="days"/> days from now.</summary>
-    public async Task<IssuedCertificate> IssueAsync(string dnsName, int days = 30)
+    /// <summary>
+    /// Issues a TLS server certificate for <paramref name="dnsName"/> (and <paramref name="ipAddress"/> when given), valid for
+    /// <paramref name="days"/> days from now.
+    /// </summary>
+    public async Task<IssuedCertificate> IssueAsync(string dnsName, int days = 30, string? ipAddress = null)
     {
         var stem = Path.Combine(Directory, dnsName + "-" + Guid.NewGuid().ToString("N")[..6]);
-        await File.WriteAllTextAsync(stem + ".ext", $"subjectAltName=DNS:{dnsName}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
+        var names = $"DNS:{dnsName}" + (ipAddress is null ? "" : $",IP:{ipAddress}");
+        await File.WriteAllTextAsync(stem + ".ext", $"subjectAltName={names}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
         await OpensslAsync("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-keyout", stem + ".key", "-out", stem + ".csr", "-subj", $"/CN={dnsName}");
         await OpensslAsync("x509", "-req", "-in", stem + ".csr", "-CA", RootPath, "-CAkey", Path.Combine(Directory, "ca.key"),
