@@ -27,6 +27,7 @@
         'Invoke-SmtpProbe'
         'Invoke-ImapProbe'
         'Invoke-Pop3Probe'
+        'Test-MailFlow'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
