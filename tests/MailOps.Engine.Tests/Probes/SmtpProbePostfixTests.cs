@@ -234,4 +234,26 @@ public sealed class SmtpProbePostfixTests : IAsyncLifetime
         Assert.False(r.StartTlsInjection);
         Assert.Contains(r.Transcript, l => l is { Direction: ProbeDirection.Sent, Tls: false, Text: "NOOP" });
     }
+
+    [Fact]
+    public async Task Postfixs_connection_limit_is_reported_as_rate_limiting_not_as_missing_starttls()
+    {
+        using var postfix = PostfixInstance.Start(Host, "probe.test", ["alice"], TlsConfig + """
+
+            smtpd_client_connection_count_limit = 1
+            smtpd_client_event_limit_exceptions =
+            """);
+        using var held = new System.Net.Sockets.TcpClient();
+        await held.ConnectAsync(IPAddress.Loopback, postfix.Port);
+        var greeting = new byte[256];
+        Assert.True(await held.GetStream().ReadAsync(greeting) > 0);
+
+        var r = await SmtpProbe.ProbeAsync(Probe(postfix.Port));
+        Assert.Equal(SmtpProbeOutcome.RateLimited, r.Result);
+        Assert.True(r.RateLimited);
+        Assert.Null(r.Tls);
+        Assert.Null(r.Ehlo);
+        Assert.StartsWith("421 4.7.0 ", r.Transcript.First(l => l.Direction == ProbeDirection.Received).Text);
+        Assert.Contains("too many connections", r.Banner);
+    }
 }
