@@ -256,4 +256,15 @@ public sealed class SmtpProbePostfixTests : IAsyncLifetime
         Assert.StartsWith("421 4.7.0 ", r.Transcript.First(l => l.Direction == ProbeDirection.Received).Text);
         Assert.Contains("too many connections", r.Banner);
     }
+
+    [Fact]
+    public async Task With_tls_1_2_the_key_exchange_comes_from_the_cipher_suite()
+    {
+        using var postfix = PostfixInstance.Start(Host, "probe.test", ["alice"], TlsConfig + "\nsmtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3\n");
+        var r = await SmtpProbe.ProbeAsync(Probe(postfix.Port));
+        Assert.True(r.Succeeded, r.Error);
+        Assert.Equal(SslProtocols.Tls12, r.Tls!.Protocol);
+        Assert.StartsWith("TLS_ECDHE_ECDSA_WITH_", r.Tls.CipherSuite);
+        Assert.Equal("ECDHE", r.Tls.KeyExchange);
+    }
 }
