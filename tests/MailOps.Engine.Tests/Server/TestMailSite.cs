@@ -54,7 +54,8 @@ public sealed class TestMailSite : IDisposable
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
         MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null,
-        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false, bool pop3 = false)
+        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false, bool pop3 = false,
+        IReadOnlyList<MailDkimKeyConfig>? dkim = null)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         // POP3 only when a test reads mail with it: every port probed free may be taken again before the server binds it.
@@ -89,6 +90,7 @@ public sealed class TestMailSite : IDisposable
             RelayHostCredentials = relayHostCredentials,
             Queue = queue ?? new MailQueueConfig(),
             TlsPolicies = tlsPolicies ?? new Dictionary<string, MailTlsPolicy>(),
+            Dkim = dkim ?? [],
         };
     }
 
