@@ -75,13 +75,16 @@ public static class MailServerConfigFile
               // Domains whose mail is delivered here; the first is the primary domain (Postfix's mydestination).
               "domains": [ {{J(d.PrimaryDomain)}} ],
               // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH), SubmissionTls (465, implicit TLS),
-              // Pop3 (110, STLS then USER/PASS or AUTH) or Pop3Tls (995, implicit TLS).
+              // Pop3 (110, STLS then USER/PASS or AUTH), Pop3Tls (995, implicit TLS), Imap (143, STARTTLS then LOGIN or AUTHENTICATE)
+              // or ImapTls (993, implicit TLS).
               "listeners": [
                 { "kind": "Mta", "address": "127.0.0.1:2525" },
                 { "kind": "Submission", "address": "127.0.0.1:2587" },
                 { "kind": "SubmissionTls", "address": "127.0.0.1:2465" },
                 { "kind": "Pop3", "address": "127.0.0.1:2110" },
                 { "kind": "Pop3Tls", "address": "127.0.0.1:2995" },
+                { "kind": "Imap", "address": "127.0.0.1:2143" },
+                { "kind": "ImapTls", "address": "127.0.0.1:2993" },
               ],
               // PEM certificate and key; null makes a self-signed pair under dataPath/tls on first run. The key must be mode 0600.
               "tls": { "certificatePath": null, "keyPath": null },
