@@ -172,49 +172,117 @@ internal sealed partial class ImapSession
         return (system, keywords);
     }
 
+    // LIST (RFC 3501 6.3.8) with LIST-EXTENDED (RFC 5258) selection and return options, LIST-STATUS (RFC 5819) and
+    // SPECIAL-USE (RFC 6154); LSUB (RFC 3501 6.3.9) is LIST of the subscriptions without extensions.
     private async Task<string> ListAsync(ImapParser p, bool subscribedOnly)
     {
+        var command = subscribedOnly ? "LSUB" : "LIST";
         p.Space();
+        var selection = new HashSet<string>(StringComparer.Ordinal);
+        if (!subscribedOnly && p.Peek == '(') selection = Options(p);
+        if (selection.Count > 0 || p.Peek == ' ') p.TryChar(' ');
         var reference = Encoding.UTF8.GetString(p.AString());
         p.Space();
-        var pattern = p.ListMailbox();
+        var patterns = new List<string>();
+        if (!subscribedOnly && p.TryChar('('))
+        {
+            do patterns.Add(p.ListMailbox());
+            while (p.TryChar(' '));
+            p.Expect(')');
+        }
+        else patterns.Add(p.ListMailbox());
+        var returns = new HashSet<string>(StringComparer.Ordinal);
+        var statusItems = new List<string>();
+        if (!subscribedOnly && p.TryChar(' '))
+        {
+            if (!p.Atom().Equals("RETURN", StringComparison.OrdinalIgnoreCase)) throw new ImapSyntaxException("Expected RETURN.");
+            p.Space();
+            p.Expect('(');
+            while (!p.TryChar(')'))
+            {
+                p.TryChar(' ');
+                var option = p.Atom().ToUpperInvariant();
+                returns.Add(option);
+                if (option == "STATUS")
+                {
+                    p.Space();
+                    statusItems = StatusItems(p);
+                }
+            }
+        }
         p.End();
-        var command = subscribedOnly ? "LSUB" : "LIST";
-        if (pattern.Length == 0)
+        foreach (var option in selection)
+        {
+            if (option is not ("SUBSCRIBED" or "SPECIAL-USE" or "REMOTE" or "RECURSIVEMATCH")) throw new ImapSyntaxException("Unknown LIST selection option " + option);
+        }
+        if (selection.Contains("RECURSIVEMATCH") && selection.Count == 1 + (selection.Contains("REMOTE") ? 1 : 0))
+            throw new ImapSyntaxException("RECURSIVEMATCH needs another selection option.");
+        foreach (var option in returns)
+        {
+            if (option is not ("SUBSCRIBED" or "CHILDREN" or "SPECIAL-USE" or "STATUS")) throw new ImapSyntaxException("Unknown LIST return option " + option);
+        }
+        var extended = selection.Count > 0 || returns.Count > 0 || patterns.Count > 1;
+
+        if (patterns is [""])
         {
             // RFC 3501 6.3.8: an empty pattern asks for the hierarchy delimiter and the root.
             await WriteLineAsync($"* {command} (\\Noselect) \".\" \"\"").ConfigureAwait(false);
             return $"OK {command} completed.";
         }
-        var full = reference.Length > 0 && !reference.EndsWith('.') && !pattern.StartsWith('.') ? reference + "." + pattern : reference + pattern;
-        if (reference.Length == 0 || pattern.StartsWith('.')) full = reference + pattern;
         var folders = _account!.ListFolders().Select(WireName).ToList();
         var existing = new HashSet<string>(folders, StringComparer.Ordinal);
-        var subscribed = new HashSet<string>(_account.ListSubscriptions().Select(s => s.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : ModifiedUtf7.Encode(s)), StringComparer.Ordinal);
+        var subscribed = new HashSet<string>(_account.ListSubscriptions().Select(s => Maildir.IsInbox(s) ? "INBOX" : ModifiedUtf7.Encode(s)), StringComparer.Ordinal);
+        var onlySubscribed = subscribedOnly || selection.Contains("SUBSCRIBED");
         var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var name in subscribedOnly ? subscribed : existing)
+        foreach (var name in onlySubscribed ? subscribed : existing)
         {
             names.Add(name);
-            // A level that does not exist itself but has folders below it is listed too, \Noselect (RFC 3501 6.3.8).
-            for (var dot = name.IndexOf('.'); dot > 0; dot = name.IndexOf('.', dot + 1)) names.Add(name[..dot]);
+            // A level that is not there itself but has folders below it is listed too (RFC 3501 6.3.8, RFC 5258 3).
+            if (!extended || selection.Contains("RECURSIVEMATCH"))
+                for (var dot = name.IndexOf('.'); dot > 0; dot = name.IndexOf('.', dot + 1)) names.Add(name[..dot]);
         }
-        var lines = new List<string>();
+        var fulls = patterns.Select(pattern => reference.Length == 0 || pattern.StartsWith('.') || reference.EndsWith('.') ? reference + pattern : reference + "." + pattern).ToList();
         foreach (var name in names.OrderBy(n => n == "INBOX" ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal))
         {
-            if (!Matches(full, name)) continue;
+            if (!fulls.Any(f => Matches(f, name))) continue;
+            var exists = existing.Contains(name);
             var attributes = new List<string>();
-            var isThere = subscribedOnly ? subscribed.Contains(name) : existing.Contains(name);
-            if (!isThere) attributes.Add("\\Noselect");
+            string? childInfo = null;
+            if (onlySubscribed && !subscribed.Contains(name))
+            {
+                if (subscribedOnly) attributes.Add("\\Noselect");
+                else if (selection.Contains("RECURSIVEMATCH")) childInfo = " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
+                else continue;
+            }
+            if (!exists)
+            {
+                if (extended) attributes.Add("\\NonExistent");
+                else if (!attributes.Contains("\\Noselect")) attributes.Add("\\Noselect");
+            }
             if (!subscribedOnly)
             {
                 attributes.Add(folders.Any(f => f.StartsWith(name + ".", StringComparison.Ordinal)) ? "\\HasChildren" : "\\HasNoChildren");
+                if ((onlySubscribed || returns.Contains("SUBSCRIBED")) && subscribed.Contains(name)) attributes.Add("\\Subscribed");
                 if (SpecialUse(name) is { } use) attributes.Add(use);
             }
-            var quoted = new ImapResponse().Raw($"* {command} ({string.Join(' ', attributes)}) \".\" ").String(name);
-            lines.Add(Encoding.UTF8.GetString(quoted.Bytes.Span));
+            if (selection.Contains("SPECIAL-USE") && SpecialUse(name) is null) continue;
+            if (childInfo is not null && attributes.Contains("\\Subscribed")) childInfo = null;
+            await WriteAsync(new ImapResponse().Raw($"* {command} ({string.Join(' ', attributes)}) \".\" ").String(name).Raw(childInfo ?? "")).ConfigureAwait(false);
+            if (statusItems.Count > 0 && exists) await WriteStatusAsync(MailboxName(name), statusItems).ConfigureAwait(false);
         }
-        foreach (var line in lines) await WriteLineAsync(line).ConfigureAwait(false);
         return $"OK {command} completed.";
+    }
+
+    private static HashSet<string> Options(ImapParser p)
+    {
+        var options = new HashSet<string>(StringComparer.Ordinal);
+        p.Expect('(');
+        while (!p.TryChar(')'))
+        {
+            p.TryChar(' ');
+            options.Add(p.Atom().ToUpperInvariant());
+        }
+        return options;
     }
 
     private string? SpecialUse(string name) =>
@@ -254,15 +322,27 @@ internal sealed partial class ImapSession
         p.Space();
         var name = MailboxArgument(p);
         p.Space();
+        var items = StatusItems(p);
+        p.End();
+        if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
+        await WriteStatusAsync(name, items).ConfigureAwait(false);
+        return "OK Status completed.";
+    }
+
+    private static List<string> StatusItems(ImapParser p)
+    {
         p.Expect('(');
         var items = new List<string>();
         do items.Add(p.Atom().ToUpperInvariant());
         while (p.TryChar(' '));
         p.Expect(')');
-        p.End();
         if (items.Any(i => i is not ("MESSAGES" or "RECENT" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN"))) throw new ImapSyntaxException("Invalid status item.");
-        if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
-        var snapshot = await _account.GetFolder(name).ListMessagesAsync(_stopping).ConfigureAwait(false);
+        return items;
+    }
+
+    private async Task WriteStatusAsync(string name, IReadOnlyList<string> items)
+    {
+        var snapshot = await _account!.GetFolder(name).ListMessagesAsync(_stopping).ConfigureAwait(false);
         var values = items.Select(item => item + " " + (item switch
         {
             "MESSAGES" => snapshot.Messages.Count,
@@ -271,9 +351,7 @@ internal sealed partial class ImapSession
             "UIDVALIDITY" => snapshot.UidValidity,
             _ => (long)snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),
         }).ToString(CultureInfo.InvariantCulture));
-        var line = new ImapResponse().Raw("* STATUS ").String(WireName(name)).Raw(" (" + string.Join(' ', values) + ")");
-        await WriteAsync(line).ConfigureAwait(false);
-        return "OK Status completed.";
+        await WriteAsync(new ImapResponse().Raw("* STATUS ").String(WireName(name)).Raw(" (" + string.Join(' ', values) + ")")).ConfigureAwait(false);
     }
 
     private async Task<string> CreateAsync(ImapParser p)
