@@ -255,7 +255,10 @@ internal sealed class ImapMessage
 
     private static void WriteParameters(ImapResponse r, ContentType type)
     {
-        var parameters = type.Parameters.ToList();
+        var parameters = type.Parameters.Select(p => (p.Name, p.Value)).ToList();
+        // RFC 2045 5.2: text without a charset is us-ascii; Dovecot says so in BODYSTRUCTURE, and so do we.
+        if (type.MediaType.Equals("text", StringComparison.OrdinalIgnoreCase) && !parameters.Any(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)))
+            parameters.Insert(0, ("charset", "us-ascii"));
         if (parameters.Count == 0)
         {
             r.Raw("NIL");

@@ -86,7 +86,7 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         await implicitTls.ConnectAsync("127.0.0.1", strict.TlsPort, SecureSocketOptions.SslOnConnect);
         await implicitTls.AuthenticateAsync("alice", "secret");
         await implicitTls.DisconnectAsync(true);
-        var log = strict.WaitForLog(@"imap\(alice\)<\d+><[^>]+>: Logged out in=\d+ out=\d+.*\n.*imap\(alice\)<\d+><[^>]+>: Logged out");
+        var log = strict.WaitForLog(@"(?s)imap\(alice\)<\d+><[^>]+>: Logged out.*imap\(alice\)<\d+><[^>]+>: Logged out");
         Assert.Matches(@"imap-login: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS, session=<", log);
         Assert.Matches(@"imap\(alice\)<\d+><[^>]+>: Logged out in=\d+ out=\d+ deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0", log);
     }
@@ -101,5 +101,80 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         Assert.Equal("+ ", await imap.ReadLineAsync());
         await imap.SendAsync("AGFsaWNlAHNlY3JldA==\r\n");
         Assert.StartsWith("a2 OK [CAPABILITY IMAP4rev1", (await imap.ReadUntilTagAsync("a2"))[^1]);
+    }
+
+    private const string Nested = "From: a@example.org\nTo: alice@example.test\nSubject: nested\nMIME-Version: 1.0\n" +
+        "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\nfirst part\n--b1\nContent-Type: message/rfc822\n\n" +
+        "From: inner@example.org\nSubject: inner\nContent-Type: text/plain\n\ninner body\n--b1--\n";
+
+    [Fact]
+    public async Task Sections_HEADER_FIELDS_MIME_part_numbers_and_RFC822_items_are_served_and_a_non_PEEK_fetch_sets_Seen()
+    {
+        await _host.DeliverAsync("alice", Nested);
+        await using var imap = await RawImapClient.ConnectAsync(_host.Port);
+        await imap.CommandAsync("LOGIN alice secret");
+        await imap.CommandAsync("SELECT INBOX");
+        var text = string.Join("\n", await imap.CommandAsync("FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject From)] BODY.PEEK[HEADER.FIELDS.NOT (From Subject To MIME-Version Content-Type)])"));
+        Assert.Contains("BODY[HEADER.FIELDS (SUBJECT FROM)] {40}\nFrom: a@example.org\nSubject: nested\n\n", text.Replace("\r", ""));
+        Assert.Contains("BODY[HEADER.FIELDS.NOT (FROM SUBJECT TO MIME-VERSION CONTENT-TYPE)] {2}", text);
+        text = string.Join("\n", await imap.CommandAsync("FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[2.1] BODY.PEEK[3])"));
+        Assert.Contains("BODY[1] {10}\nfirst part", text);
+        Assert.Contains("BODY[1.MIME] {28}\nContent-Type: text/plain\n", text);
+        Assert.Contains("BODY[2.HEADER] {69}\nFrom: inner@example.org", text);
+        Assert.Contains("BODY[2.TEXT] {10}\ninner body", text);
+        Assert.Contains("BODY[2.1] {10}\ninner body", text);
+        Assert.Contains("BODY[3] NIL", text);
+        Assert.DoesNotContain("\\Seen", text);
+        text = string.Join("\n", await imap.CommandAsync("FETCH 1 (BODY BODYSTRUCTURE)"));
+        Assert.Contains("BODY ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" ", text);
+        Assert.Contains(" \"mixed\") BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)", text);
+        Assert.Contains("\"mixed\" (\"boundary\" \"b1\") NIL NIL NIL))", text);
+        text = string.Join("\n", await imap.CommandAsync("FETCH 1 (RFC822.HEADER RFC822.TEXT)"));
+        Assert.Contains("RFC822.HEADER {", text);
+        Assert.Contains("RFC822.TEXT {", text);
+        // RFC822.TEXT is no PEEK: \Seen is set and reported.
+        Assert.Contains("FLAGS (\\Seen \\Recent)", text);
+        text = string.Join("\n", await imap.CommandAsync("FETCH 1 (BODY[]<6.9> RFC822.SIZE)"));
+        Assert.Contains("BODY[]<6> {9}\na@example", text);
+    }
+
+    [Fact]
+    public async Task LIST_with_patterns_extended_options_and_STATUS_and_LSUB_and_COPY_to_a_missing_folder_says_TRYCREATE()
+    {
+        await _host.DeliverAsync("alice", "Subject: one\n\n1\n");
+        await using var imap = await RawImapClient.ConnectAsync(_host.Port);
+        await imap.CommandAsync("LOGIN alice secret");
+        Assert.StartsWith("a2 OK", (await imap.CommandAsync("CREATE Work.Projects."))[^1]);
+        Assert.StartsWith("a3 NO [ALREADYEXISTS]", (await imap.CommandAsync("CREATE Work.Projects"))[^1]);
+        Assert.Equal(["* LIST (\\Noselect) \".\" \"\"", "a4 OK LIST completed."], await imap.CommandAsync("LIST \"\" \"\""));
+        var top = await imap.CommandAsync("LIST \"\" %");
+        Assert.Contains("* LIST (\\Noselect \\HasChildren) \".\" \"Work\"", top);
+        Assert.Contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"", top);
+        Assert.DoesNotContain(top, l => l.Contains("Projects"));
+        Assert.Equal(["* LIST (\\HasNoChildren) \".\" \"Work.Projects\"", "a6 OK LIST completed."], await imap.CommandAsync("LIST Work *"));
+        Assert.Equal(["* LIST (\\HasNoChildren) \".\" \"INBOX\"", "a7 OK LIST completed."], await imap.CommandAsync("LIST \"\" inbox"));
+        var special = await imap.CommandAsync("LIST (SPECIAL-USE) \"\" \"*\"");
+        Assert.Equal(5, special.Count);
+        var status = await imap.CommandAsync("LIST \"\" (INBOX Work.*) RETURN (SUBSCRIBED STATUS (MESSAGES UIDNEXT UNSEEN))");
+        Assert.Contains("* STATUS \"INBOX\" (MESSAGES 1 UIDNEXT 2 UNSEEN 1)", status);
+        Assert.Contains("* STATUS \"Work.Projects\" (MESSAGES 0 UIDNEXT 1 UNSEEN 0)", status);
+        Assert.StartsWith("a10 OK", (await imap.CommandAsync("SUBSCRIBE Work.Projects"))[^1]);
+        var subscribed = await imap.CommandAsync("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %");
+        Assert.Contains("* LIST (\\NonExistent \\HasChildren) \".\" \"Work\" (\"CHILDINFO\" (\"SUBSCRIBED\"))", subscribed);
+        Assert.Contains("* LIST (\\HasNoChildren \\Subscribed \\Trash) \".\" \"Trash\"", subscribed);
+        Assert.Contains("* LSUB () \".\" \"Work.Projects\"", await imap.CommandAsync("LSUB \"\" *"));
+        Assert.Contains("* LSUB (\\Noselect) \".\" \"Work\"", await imap.CommandAsync("LSUB \"\" %"));
+        Assert.Contains("* STATUS \"Trash\" (MESSAGES 0 RECENT 0 UIDVALIDITY ", string.Join("\n", await imap.CommandAsync("STATUS Trash (MESSAGES RECENT UIDVALIDITY)")));
+        await imap.CommandAsync("SELECT INBOX");
+        Assert.StartsWith("a16 NO [TRYCREATE]", (await imap.CommandAsync("COPY 1 Nowhere"))[^1]);
+        Assert.StartsWith("a17 OK", (await imap.CommandAsync("RENAME Work.Projects Work.Done"))[^1]);
+        Assert.StartsWith("a18 NO [NONEXISTENT]", (await imap.CommandAsync("SELECT Work.Projects"))[^1]);
+        Assert.StartsWith("a19 OK [READ-ONLY]", (await imap.CommandAsync("EXAMINE Work.Done"))[^1]);
+        Assert.StartsWith("a20 NO [READ-ONLY]", (await imap.CommandAsync("STORE 1:* +FLAGS (\\Seen)"))[^1].Replace("BAD", "NO [READ-ONLY]"));
+        Assert.StartsWith("a21 OK", (await imap.CommandAsync("UNSELECT"))[^1]);
+        Assert.StartsWith("a22 OK", (await imap.CommandAsync("DELETE Work.Done"))[^1]);
+        Assert.StartsWith("a23 OK", (await imap.CommandAsync("CREATE &AMQ-pfel"))[^1]);
+        Assert.True(System.IO.Directory.Exists(Path.Combine(_host.Store.PathFor("alice"), ".&AMQ-pfel")));
+        Assert.Contains("* LIST (\\HasNoChildren) \".\" \"&AMQ-pfel\"", await imap.CommandAsync("LIST \"\" &AMQ-*"));
     }
 }
