@@ -106,12 +106,13 @@ internal sealed partial class ImapSession
                     ending = why;
                     break;
                 }
-                if (command is not null && !await CommandAsync(command).ConfigureAwait(false))
+                var more = command is null || await CommandAsync(command).ConfigureAwait(false);
+                await FlushAsync().ConfigureAwait(false);
+                if (!more)
                 {
                     ending = "Logged out";
                     break;
                 }
-                await FlushAsync().ConfigureAwait(false);
                 if (_badCommands >= _options.MaxBadCommands)
                 {
                     await WriteLineAsync("* BYE Too many invalid IMAP commands.").ConfigureAwait(false);
