@@ -27,7 +27,9 @@ internal sealed class ImapMessage
         Raw = raw;
         var parser = new MimeParser(new MemoryStream(raw, writable: false), MimeFormat.Entity, persistent: false);
         var begins = new Dictionary<MimeMessage, long>(ReferenceEqualityComparer.Instance);
-        parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new Offsets(e.BeginOffset, e.HeadersEndOffset, e.EndOffset, e.Lines);
+        // Lines are the LFs in the content, as Dovecot counts them: the line end before a boundary belongs to the boundary.
+        parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new Offsets(e.BeginOffset, e.HeadersEndOffset, e.EndOffset,
+            raw.AsSpan((int)e.HeadersEndOffset, (int)(e.EndOffset - e.HeadersEndOffset)).Count((byte)'\n'));
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
         parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new Offsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
         Message = parser.ParseMessage();

@@ -126,8 +126,8 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         Assert.Contains("BODY[3] NIL", text);
         Assert.DoesNotContain("\\Seen", text);
         text = string.Join("\n", await imap.CommandAsync("FETCH 1 (BODY BODYSTRUCTURE)"));
-        Assert.Contains("BODY ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" ", text);
-        Assert.Contains(" \"mixed\") BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)", text);
+        Assert.Contains("BODY ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" ", text);
+        Assert.Contains(" \"mixed\") BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL)", text);
         Assert.Contains("\"mixed\" (\"boundary\" \"b1\") NIL NIL NIL))", text);
         text = string.Join("\n", await imap.CommandAsync("FETCH 1 (RFC822.HEADER RFC822.TEXT)"));
         Assert.Contains("RFC822.HEADER {", text);
