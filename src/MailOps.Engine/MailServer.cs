@@ -153,6 +153,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                         Certificate = _certificate,
                         AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
                         LoginTimeout = Config.Limits.LoginTimeout,
+                        IdleTimeout = Config.Limits.ImapIdleTimeout,
                         MaxBadCommands = Config.Limits.ErrorLimit,
                         MaxLiteralSize = Config.Limits.MessageSizeLimit + 64 * 1024, // APPEND of a message as large as SMTP takes
                     },

@@ -21,10 +21,12 @@ public sealed record MailLimitsConfig
     public int DestinationConcurrency { get; init; } = 20;
     /// <summary>Errors after which a session is closed; Postfix's smtpd_hard_error_limit, 20.</summary>
     public int ErrorLimit { get; init; } = 20;
-    /// <summary>Time a POP3 client may take to log in; a minute, as Dovecot's login processes allow.</summary>
+    /// <summary>Time a POP3 or IMAP client may take to log in; a minute, as Dovecot's login processes allow.</summary>
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Time a logged-in POP3 client may stay silent; RFC 1939 3 asks for at least 10 minutes.</summary>
     public TimeSpan Pop3IdleTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>Time a logged-in IMAP client may stay silent, in IDLE too; RFC 3501 5.4 asks for at least 30 minutes.</summary>
+    public TimeSpan ImapIdleTimeout { get; init; } = TimeSpan.FromSeconds(1800);
     /// <summary>Wait before answering a failed login, growing with each failure from the address (Dovecot's auth_failure_delay, 2 s).</summary>
     public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Failed logins from one address within 15 minutes after which its logins are refused until they age out.</summary>

@@ -26,7 +26,7 @@ public static class MailServerConfigFile
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
         ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
-         "loginTimeout", "pop3IdleTimeout", "authFailureDelay", "maxLoginFailures"];
+         "loginTimeout", "pop3IdleTimeout", "imapIdleTimeout", "authFailureDelay", "maxLoginFailures"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -109,10 +109,12 @@ public static class MailServerConfigFile
                 "deliveryConcurrency": {{l.DeliveryConcurrency}},
                 // Connections at once to one remote destination (Postfix's default_destination_concurrency_limit).
                 "destinationConcurrency": {{l.DestinationConcurrency}},
-                // Seconds a POP3 client may take to log in.
+                // Seconds a POP3 or IMAP client may take to log in.
                 "loginTimeout": {{(int)l.LoginTimeout.TotalSeconds}},
                 // Seconds a logged-in POP3 client may stay silent (RFC 1939 asks for at least 600).
                 "pop3IdleTimeout": {{(int)l.Pop3IdleTimeout.TotalSeconds}},
+                // Seconds a logged-in IMAP client may stay silent, in IDLE too (RFC 3501 asks for at least 1800).
+                "imapIdleTimeout": {{(int)l.ImapIdleTimeout.TotalSeconds}},
                 // Seconds to wait before answering a failed login, times the failures from that address (Dovecot's auth_failure_delay).
                 "authFailureDelay": {{(int)l.AuthFailureDelay.TotalSeconds}},
                 // Failed logins from one address within 15 minutes after which its logins are refused.
@@ -530,6 +532,8 @@ public static class MailServerConfigFile
                 LoginTimeout = TimeSpan.FromSeconds(Number("loginTimeout", (long)d.LoginTimeout.TotalSeconds, 1, 3600, "seconds")),
                 // RFC 1939 3: the autologout timer must be at least 10 minutes.
                 Pop3IdleTimeout = TimeSpan.FromSeconds(Number("pop3IdleTimeout", (long)d.Pop3IdleTimeout.TotalSeconds, 600, 86400, "seconds")),
+                // RFC 3501 5.4: the autologout timer must be at least 30 minutes.
+                ImapIdleTimeout = TimeSpan.FromSeconds(Number("imapIdleTimeout", (long)d.ImapIdleTimeout.TotalSeconds, 1800, 86400, "seconds")),
                 AuthFailureDelay = TimeSpan.FromSeconds(Number("authFailureDelay", (long)d.AuthFailureDelay.TotalSeconds, 0, 60, "seconds")),
                 MaxLoginFailures = (int)Number("maxLoginFailures", d.MaxLoginFailures, 1, 100_000, "failures"),
             };
