@@ -251,10 +251,21 @@ internal sealed partial class ImapSession
         return text.ToString();
     }
 
-    private async Task<string> SearchAsync(ImapParser p, bool uid)
+    private async Task<string> SearchAsync(ImapParser p, bool uid, string tag)
     {
         p.Space();
         var charset = Encoding.UTF8;
+        HashSet<string>? returns = null;
+        if (p.Peek is 'R' or 'r' && new ImapParser(p.Rest()).Atom().Equals("RETURN", StringComparison.OrdinalIgnoreCase))
+        {
+            // RFC 4731 3: SEARCH RETURN (MIN MAX ALL COUNT) answers with one ESEARCH response; () means ALL.
+            p.Atom();
+            p.Space();
+            returns = Options(p);
+            if (returns.Count == 0) returns.Add("ALL");
+            if (returns.Any(r => r is not ("MIN" or "MAX" or "ALL" or "COUNT"))) throw new ImapSyntaxException("Unknown SEARCH return option.");
+            p.Space();
+        }
         if (p.Peek is 'C' or 'c')
         {
             // SEARCH CHARSET x: peek for the word without consuming a key named otherwise (CC).
@@ -290,7 +301,17 @@ internal sealed partial class ImapSession
             });
             if (keys.All(k => k.Matches(context))) found.Add(uid ? message.Uid : (uint)i + 1);
         }
-        await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))).ConfigureAwait(false);
+        if (returns is null)
+        {
+            await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))).ConfigureAwait(false);
+            return "OK Search completed.";
+        }
+        var result = new ImapResponse().Raw("* ESEARCH (TAG ").String(tag).Raw(")" + (uid ? " UID" : ""));
+        if (returns.Contains("MIN") && found.Count > 0) result.Raw(" MIN ").Number(found[0]);
+        if (returns.Contains("MAX") && found.Count > 0) result.Raw(" MAX ").Number(found[^1]);
+        if (returns.Contains("COUNT")) result.Raw(" COUNT ").Number(found.Count);
+        if (returns.Contains("ALL") && found.Count > 0) result.Raw(" ALL " + UidSet(found));
+        await WriteAsync(result).ConfigureAwait(false);
         return "OK Search completed.";
     }
 }

@@ -83,7 +83,7 @@ internal sealed partial class ImapSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
             }
             return string.Join(' ', items);
         }
@@ -297,7 +297,7 @@ internal sealed partial class ImapSession
             "CLOSE" when !uid => CloseAsync(p, expunge: true),
             "UNSELECT" when !uid => CloseAsync(p, expunge: false),
             "EXPUNGE" => ExpungeCommandAsync(p, uid),
-            "SEARCH" => SearchAsync(p, uid),
+            "SEARCH" => SearchAsync(p, uid, tag),
             "FETCH" => FetchAsync(p, uid),
             "STORE" => StoreAsync(p, uid),
             "COPY" => CopyAsync(p, uid, move: false),

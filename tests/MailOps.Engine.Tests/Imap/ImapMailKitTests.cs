@@ -46,7 +46,7 @@ public sealed class ImapMailKitTests : IAsyncLifetime
         using var client = await LoginAsync();
         var expected = ImapCapabilities.IMAP4rev1 | ImapCapabilities.Idle | ImapCapabilities.Namespace | ImapCapabilities.UidPlus | ImapCapabilities.Move |
             ImapCapabilities.Unselect | ImapCapabilities.Children | ImapCapabilities.SpecialUse | ImapCapabilities.LiteralPlus | ImapCapabilities.SaslIR |
-            ImapCapabilities.Id | ImapCapabilities.Enable;
+            ImapCapabilities.Id | ImapCapabilities.Enable | ImapCapabilities.ListExtended | ImapCapabilities.ListStatus | ImapCapabilities.ESearch;
         Assert.Equal(expected, client.Capabilities & expected);
         Assert.Equal("MailOps", client.Identify(new ImapImplementation { Name = "test" }).Name);
         Assert.Equal('.', client.PersonalNamespaces.Single().DirectorySeparator);
@@ -58,6 +58,10 @@ public sealed class ImapMailKitTests : IAsyncLifetime
         var names = (await root.GetSubfoldersAsync()).Select(f => f.FullName).Order().ToList();
         Assert.Equal(["Drafts", "INBOX", "Junk", "Sent", "Trash"], names);
         Assert.Equal(["Drafts", "Junk", "Sent", "Trash"], (await root.GetSubfoldersAsync(subscribedOnly: true)).Select(f => f.FullName).Order());
+        // LIST-STATUS: the counts come with the list.
+        var withStatus = await root.GetSubfoldersAsync(StatusItems.Count | StatusItems.Unread | StatusItems.UidNext, subscribedOnly: false);
+        var inbox = withStatus.Single(f => f.FullName == "INBOX");
+        Assert.Equal((2, 2, 3u), (inbox.Count, inbox.Unread, inbox.UidNext!.Value.Id));
         await client.DisconnectAsync(true);
     }
 
@@ -144,6 +148,10 @@ public sealed class ImapMailKitTests : IAsyncLifetime
         Assert.Equal([lunch], await inbox.SearchAsync(SearchQuery.SmallerThan(400)));
         Assert.Equal([invoice], await inbox.SearchAsync(SearchQuery.Uids([invoice])));
         Assert.Equal(2, (await inbox.SearchAsync(SearchQuery.Recent.And(SearchQuery.New))).Count);
+        // ESEARCH: MIN, MAX, COUNT and ALL in one answer.
+        var results = await inbox.SearchAsync(SearchOptions.All | SearchOptions.Count | SearchOptions.Min | SearchOptions.Max, SearchQuery.All);
+        Assert.Equal((2, lunch, invoice), (results.Count, results.Min!.Value, results.Max!.Value));
+        Assert.Equal([lunch, invoice], results.UniqueIds);
 
         await inbox.AddFlagsAsync(lunch, MessageFlags.Flagged | MessageFlags.Answered, silent: true);
         await inbox.StoreAsync(invoice, new StoreFlagsRequest(StoreAction.Add, MessageFlags.Draft) { Keywords = { "$Invoice" }, Silent = true });

@@ -58,6 +58,8 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         var search = await imap.CommandAsync("UID SEARCH UID " + set);
         Assert.Equal("* SEARCH 1", search[0]);
         Assert.Matches(@"^a\d+ OK", search[^1]);
+        var esearch = await imap.CommandAsync("UID SEARCH RETURN (MIN MAX COUNT ALL) UID " + set);
+        Assert.Matches(@"^\* ESEARCH \(TAG ""a\d+""\) UID MIN 1 MAX 1 COUNT 1 ALL 1$", esearch[0]);
         var fetch = await imap.CommandAsync("UID FETCH " + set + " (FLAGS)");
         Assert.Contains(fetch, l => l.StartsWith("* 1 FETCH (UID 1 FLAGS (\\Seen", StringComparison.Ordinal) && l.Contains("$Label1"));
     }
