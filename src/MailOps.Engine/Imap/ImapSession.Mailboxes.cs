@@ -559,10 +559,4 @@ internal sealed partial class ImapSession
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static string Printable(string text)
-    {
-        var clean = new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return clean.Length > 40 ? clean[..40] + "..." : clean;
-    }
 }

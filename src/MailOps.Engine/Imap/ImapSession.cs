@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using MailOps.Engine.Auth;
 using MailOps.Engine.Listeners;
@@ -14,30 +13,17 @@ namespace MailOps.Engine.Imap;
 /// <see cref="ImapParser"/>; one command is answered at a time, in order, so pipelined commands are fine. Whatever the
 /// client sends, the session answers (BAD for what the grammar does not allow) or ends; it never throws.
 /// </summary>
-internal sealed partial class ImapSession
+internal sealed partial class ImapSession : LoginSession
 {
-    private readonly IPEndPoint _client;
-    private readonly IPEndPoint _local;
     private readonly ImapSessionOptions _options;
     private readonly IMailStore _store;
     private readonly IMailAuthenticator _authenticator;
-    private readonly LoginFailures _failures;
     private readonly ImapSessionLog? _log;
-    private readonly CancellationToken _stopping;
-    private readonly CancellationToken _aborting;
-    private readonly string _sessionId = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12));
-    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly ImapSessionTally _tally = new();
     private readonly ImapCommandReader _reader;
     private readonly MemoryStream _output = new();
 
-    private Stream _stream;
-    private LineInput _input;
-    private bool _tls;
     private int _badCommands;
-    private string? _lastTriedUser;
-    private string? _lastMethod;
-    private int _failedAttempts;
     private bool _loggedOut;
 
     // The AUTHENTICATED state.
@@ -46,18 +32,12 @@ internal sealed partial class ImapSession
 
     public ImapSession(Stream stream, IPEndPoint client, IPEndPoint local, ImapSessionOptions options, IMailStore store, IMailAuthenticator authenticator,
         LoginFailures failures, ImapSessionLog? log, CancellationToken stopping, CancellationToken aborting)
+        : base(stream, client, local, failures, stopping, aborting)
     {
-        _stream = stream;
-        _input = new LineInput(stream);
-        _client = client;
-        _local = local;
         _options = options;
         _store = store;
         _authenticator = authenticator;
-        _failures = failures;
         _log = log;
-        _stopping = stopping;
-        _aborting = aborting;
         _reader = new ImapCommandReader(async line =>
         {
             await WriteLineAsync(line).ConfigureAwait(false);
@@ -65,7 +45,7 @@ internal sealed partial class ImapSession
         });
     }
 
-    private bool PlaintextAuthAllowed => _tls || (_options.AllowPlaintextAuthOnLoopback && IPAddress.IsLoopback(_client.Address));
+    private bool PlaintextAuthAllowed => MayAuthenticate(_options.AllowPlaintextAuthOnLoopback);
 
     private bool CanStartTls => !_tls && _options.Certificate is not null && _user is null;
 
@@ -131,14 +111,7 @@ internal sealed partial class ImapSession
             Deselect();
             if (_user is not null) _log?.Disconnected(_user, _sessionId, _loggedOut ? "Logged out" : "Disconnected: " + ending, _tally);
             else _log?.LoginEnded(_lastTriedUser, _lastMethod, _failedAttempts, DateTimeOffset.UtcNow - _started, _client, _local, _sessionId, _tls, ending == "Connection closed" ? null : ending);
-            try
-            {
-                await _stream.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Disposing a broken TLS stream can throw; nothing is left to clean up.
-            }
+            await CloseAsync().ConfigureAwait(false);
         }
     }
 
@@ -359,15 +332,7 @@ internal sealed partial class ImapSession
         return "";
     }
 
-    private async Task<bool> HandshakeAsync()
-    {
-        var (tls, _) = await TlsHandshake.AsServerAsync(_stream, _options.Certificate, _options.LoginTimeout, _stopping).ConfigureAwait(false);
-        if (tls is null) return false;
-        _stream = tls;
-        _input = new LineInput(tls);
-        _tls = true;
-        return true;
-    }
+    private Task<bool> HandshakeAsync() => HandshakeAsync(_options.Certificate, _options.LoginTimeout);
 
     private async Task<string> LoginCommandAsync(ImapParser p)
     {
@@ -394,7 +359,7 @@ internal sealed partial class ImapSession
         {
             SaslStatus.Unsupported => "NO Unsupported authentication mechanism.",
             SaslStatus.Aborted => "BAD Authentication aborted by client.",
-            SaslStatus.Malformed => await LoginFailedAsync(sasl.Mechanism, null).ConfigureAwait(false),
+            SaslStatus.Malformed => await RefuseLoginAsync(sasl.Mechanism, null).ConfigureAwait(false),
             _ => await LoginAsync(sasl.User, sasl.Password, sasl.Mechanism).ConfigureAwait(false),
         };
     }
@@ -413,15 +378,13 @@ internal sealed partial class ImapSession
 
     private async Task<string> LoginAsync(string user, string password, string method)
     {
-        _lastTriedUser = user;
-        _lastMethod = method;
-        if (_failures.IsBlocked(_client.Address))
+        Trying(user, method);
+        if (LoginBlocked())
         {
-            _failedAttempts++;
             return "NO [UNAVAILABLE] Too many failed logins from your address; try again later.";
         }
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
-            return await LoginFailedAsync(method, user).ConfigureAwait(false);
+            return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         var name = user.ToLowerInvariant();
         IMailAccount account;
         try
@@ -433,7 +396,7 @@ internal sealed partial class ImapSession
         }
         catch (ArgumentException)
         {
-            return await LoginFailedAsync(method, user).ConfigureAwait(false);
+            return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         }
         catch (MailFolderExistsException)
         {
@@ -446,14 +409,9 @@ internal sealed partial class ImapSession
         return $"OK [CAPABILITY {Capabilities}] Logged in";
     }
 
-    private async Task<string> LoginFailedAsync(string method, string? user)
+    private async Task<string> RefuseLoginAsync(string method, string? user)
     {
-        _lastMethod = method;
-        if (user is not null) _lastTriedUser = user;
-        _failedAttempts++;
-        var delay = _failures.Fail(_client.Address);
-        // Why the wait: guessing passwords gets slower with every miss (Dovecot's auth_failure_delay).
-        if (delay > TimeSpan.Zero) await Task.Delay(delay, _stopping).ConfigureAwait(false);
+        await LoginFailedAsync(method, user).ConfigureAwait(false);
         return "NO [AUTHENTICATIONFAILED] Authentication failed.";
     }
 
