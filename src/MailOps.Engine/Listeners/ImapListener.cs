@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using MailOps.Engine.Auth;
 using MailOps.Engine.Imap;
 using MailOps.Engine.Logging;
@@ -14,12 +12,6 @@ namespace MailOps.Engine.Listeners;
 /// </summary>
 public sealed class ImapListener : MailListener
 {
-    private readonly ImapSessionOptions _sessionOptions;
-    private readonly IMailStore _store;
-    private readonly IMailAuthenticator _authenticator;
-    private readonly LoginFailures _failures;
-    private readonly ImapSessionLog? _log;
-
     /// <summary>A listener serving the folders of <paramref name="store"/> to users <paramref name="authenticator"/> accepts.</summary>
     /// <param name="options">Endpoint, implicit TLS, limits and session settings.</param>
     /// <param name="store">The users' mail.</param>
@@ -29,17 +21,12 @@ public sealed class ImapListener : MailListener
     public ImapListener(ImapListenerOptions options, IMailStore store, IMailAuthenticator authenticator, LoginFailures failures, ImapSessionLog? log = null)
     {
         if (options.ImplicitTls && options.Session.Certificate is null) throw new ArgumentException("An IMAPS listener needs a certificate.", nameof(options));
-        _sessionOptions = options.Session with { ImplicitTls = options.ImplicitTls };
-        _store = store;
-        _authenticator = authenticator;
-        _failures = failures;
-        _log = log;
-        Acceptor = new SessionAcceptor(options.EndPoint, options.MaxConnections, options.MaxConnectionsPerClient, options.ShutdownGrace, RunSessionAsync,
+        var session = options.Session with { ImplicitTls = options.ImplicitTls };
+        Acceptor = new SessionAcceptor(options.EndPoint, options.MaxConnections, options.MaxConnectionsPerClient, options.ShutdownGrace,
+            (stream, client, local, stopping, aborting) =>
+                new ImapSession(stream, client, local, session, store, authenticator, failures, log, stopping, aborting).RunAsync(),
             address => $"* BYE Too many connections from {address}.");
     }
 
     private protected override SessionAcceptor Acceptor { get; }
-
-    private Task RunSessionAsync(NetworkStream stream, IPEndPoint client, IPEndPoint local, CancellationToken stopping, CancellationToken aborting) =>
-        new ImapSession(stream, client, local, _sessionOptions, _store, _authenticator, _failures, _log, stopping, aborting).RunAsync();
 }
