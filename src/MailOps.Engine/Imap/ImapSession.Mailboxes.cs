@@ -390,7 +390,7 @@ internal sealed partial class ImapSession
         p.Space();
         var to = MailboxArgument(p).TrimEnd('.');
         p.End();
-        if (from == "INBOX") return "NO [CANNOT] Renaming INBOX is not supported.";
+        if (from == "INBOX") return await RenameInboxAsync(to).ConfigureAwait(false);
         if (!_account!.FolderExists(from)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(from);
         if (to.Equals("INBOX", StringComparison.OrdinalIgnoreCase) || _account.FolderExists(to)) return "NO [ALREADYEXISTS] Target mailbox already exists";
         if (_folder is not null && (_folder.Name == from || _folder.Name.StartsWith(from + ".", StringComparison.Ordinal))) Deselect();
@@ -402,6 +402,32 @@ internal sealed partial class ImapSession
         {
             return "NO [CANNOT] Invalid mailbox name.";
         }
+        return "OK Rename completed.";
+    }
+
+    // RFC 3501 6.3.5: renaming INBOX moves its messages into a new folder of that name and leaves INBOX, empty, in place.
+    private async Task<string> RenameInboxAsync(string to)
+    {
+        if (to.Equals("INBOX", StringComparison.OrdinalIgnoreCase) || _account!.FolderExists(to)) return "NO [ALREADYEXISTS] Target mailbox already exists";
+        IMailFolder target;
+        try
+        {
+            target = await _account.CreateFolderAsync(to, subscribe: false, _stopping).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            return "NO [CANNOT] Invalid mailbox name.";
+        }
+        var inbox = _account.Inbox;
+        var moved = new List<uint>();
+        foreach (var message in (await inbox.ListMessagesAsync(_stopping).ConfigureAwait(false)).Messages)
+        {
+            await using var content = inbox.OpenMessage(message.Uid);
+            if (content is null) continue;
+            await target.DeliverAsync(content, message.Flags, message.ReceivedDate, message.Keywords, _stopping).ConfigureAwait(false);
+            moved.Add(message.Uid);
+        }
+        await inbox.ExpungeAsync(moved, _stopping).ConfigureAwait(false);
         return "OK Rename completed.";
     }
 

@@ -172,11 +172,46 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         Assert.StartsWith("a17 OK", (await imap.CommandAsync("RENAME Work.Projects Work.Done"))[^1]);
         Assert.StartsWith("a18 NO [NONEXISTENT]", (await imap.CommandAsync("SELECT Work.Projects"))[^1]);
         Assert.StartsWith("a19 OK [READ-ONLY]", (await imap.CommandAsync("EXAMINE Work.Done"))[^1]);
-        Assert.StartsWith("a20 NO [READ-ONLY]", (await imap.CommandAsync("STORE 1:* +FLAGS (\\Seen)"))[^1].Replace("BAD", "NO [READ-ONLY]"));
+        Assert.StartsWith("a20 NO [READ-ONLY]", (await imap.CommandAsync("UID STORE 1:* +FLAGS (\\Seen)"))[^1]);
         Assert.StartsWith("a21 OK", (await imap.CommandAsync("UNSELECT"))[^1]);
         Assert.StartsWith("a22 OK", (await imap.CommandAsync("DELETE Work.Done"))[^1]);
         Assert.StartsWith("a23 OK", (await imap.CommandAsync("CREATE &AMQ-pfel"))[^1]);
         Assert.True(System.IO.Directory.Exists(Path.Combine(_host.Store.PathFor("alice"), ".&AMQ-pfel")));
         Assert.Contains("* LIST (\\HasNoChildren) \".\" \"&AMQ-pfel\"", await imap.CommandAsync("LIST \"\" &AMQ-*"));
+    }
+
+    [Fact]
+    public async Task A_silent_client_is_sent_away_before_login_and_in_IDLE_with_BYE()
+    {
+        await using var quick = ImapTestHost.Start(loginTimeout: TimeSpan.FromSeconds(1), idleTimeout: TimeSpan.FromSeconds(2));
+        await using (var silent = await RawImapClient.ConnectAsync(quick.Port))
+        {
+            Assert.Equal("* BYE Disconnected for inactivity.", await silent.ReadLineAsync());
+            Assert.Equal("<closed>", await silent.ReadLineAsync());
+        }
+        await using var idler = await RawImapClient.ConnectAsync(quick.Port);
+        await idler.CommandAsync("LOGIN alice secret");
+        await idler.CommandAsync("SELECT INBOX");
+        await idler.SendAsync("i1 IDLE\r\n");
+        Assert.Equal("+ idling", await idler.ReadLineAsync());
+        Assert.Equal("* BYE Disconnected for inactivity.", await idler.ReadLineAsync());
+        Assert.Equal("<closed>", await idler.ReadLineAsync());
+        Assert.Matches(@"imap\(alice\)<\d+><[^>]+>: Disconnected: ", quick.WaitForLog(@"imap\(alice\).*Disconnected"));
+    }
+
+    [Fact]
+    public async Task Renaming_INBOX_moves_its_messages_to_the_new_folder_and_leaves_INBOX_empty()
+    {
+        await _host.DeliverAsync("alice", "Subject: one\n\n1\n");
+        await _host.DeliverAsync("alice", "Subject: two\n\n2\n");
+        await using var imap = await RawImapClient.ConnectAsync(_host.Port);
+        await imap.CommandAsync("LOGIN alice secret");
+        await imap.CommandAsync("SELECT INBOX");
+        await imap.CommandAsync("STORE 2 +FLAGS ($Kept \\Flagged)");
+        Assert.Matches(@"^a\d+ OK", (await imap.CommandAsync("RENAME INBOX Old-Inbox"))[^1]);
+        Assert.Contains("* STATUS \"INBOX\" (MESSAGES 0)", await imap.CommandAsync("STATUS INBOX (MESSAGES)"));
+        var moved = await imap.CommandAsync("EXAMINE Old-Inbox");
+        Assert.Contains("* 2 EXISTS", moved);
+        Assert.Contains(await imap.CommandAsync("FETCH 2 (FLAGS)"), l => l.Contains("\\Flagged") && l.Contains("$Kept"));
     }
 }

@@ -22,6 +22,14 @@ public sealed class ImapTestHost : MailboxTestHost
     /// <summary>Starts a host; <paramref name="plaintextOnLoopback"/> allows LOGIN and AUTHENTICATE without TLS from 127.0.0.1.</summary>
     /// <param name="plaintextOnLoopback">Allow logins before TLS on loopback.</param>
     /// <param name="maxLoginFailures">Failed logins per address before it is refused.</param>
-    public static ImapTestHost Start(bool plaintextOnLoopback = true, int maxLoginFailures = 100) =>
-        new(new ImapSessionOptions { Certificate = TestCertificate.Localhost, AllowPlaintextAuthOnLoopback = plaintextOnLoopback }, maxLoginFailures);
+    /// <param name="loginTimeout">The idle timeout before login.</param>
+    /// <param name="idleTimeout">The idle timeout after login, in IDLE too.</param>
+    public static ImapTestHost Start(bool plaintextOnLoopback = true, int maxLoginFailures = 100, TimeSpan? loginTimeout = null, TimeSpan? idleTimeout = null) =>
+        new(new ImapSessionOptions
+        {
+            Certificate = TestCertificate.Localhost,
+            AllowPlaintextAuthOnLoopback = plaintextOnLoopback,
+            LoginTimeout = loginTimeout ?? TimeSpan.FromSeconds(60),
+            IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30),
+        }, maxLoginFailures);
 }
