@@ -206,6 +206,11 @@ internal sealed partial class ImapSession : LoginSession
         {
             result = "BAD " + e.Message;
         }
+        catch (ArgumentException e)
+        {
+            // The store refused a name (a '/', an empty level): the client's mistake, not a reason to end the session.
+            result = "NO [CANNOT] " + Printable(e.Message);
+        }
         catch (Exception e) when (e is MailStoreException or UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
         {
             result = "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.";

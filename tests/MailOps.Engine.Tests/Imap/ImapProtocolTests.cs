@@ -214,4 +214,37 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         Assert.Contains("* 2 EXISTS", moved);
         Assert.Contains(await imap.CommandAsync("FETCH 2 (FLAGS)"), l => l.Contains("\\Flagged") && l.Contains("$Kept"));
     }
+
+    [Fact]
+    public async Task Random_bytes_bad_names_and_oversized_literals_never_take_the_server_down()
+    {
+        var random = new Random(5);
+        await using (var fuzz = await RawImapClient.ConnectAsync(_host.Port))
+        {
+            await fuzz.CommandAsync("LOGIN alice secret");
+            Assert.StartsWith("a2 NO", (await fuzz.CommandAsync("SELECT a/b"))[^1]);
+            Assert.StartsWith("a3 NO", (await fuzz.CommandAsync("CREATE \"x..y\""))[^1]);
+            Assert.StartsWith("a4 NO", (await fuzz.CommandAsync("CREATE \"../../etc\""))[^1]);
+            Assert.StartsWith("a5 NO [TOOBIG]", (await fuzz.CommandAsync("APPEND INBOX {999999999999}"))[^1]);
+            for (var i = 0; i < 15; i++)
+            {
+                var junk = new byte[random.Next(1, 300)];
+                random.NextBytes(junk);
+                for (var j = 0; j < junk.Length; j++) if (junk[j] is (byte)'\n' or (byte)'{') junk[j] = (byte)'x';
+                await fuzz.SendAsync("t" + i + " " + System.Text.Encoding.Latin1.GetString(junk) + "\r\n");
+                var answer = await fuzz.ReadLineAsync();
+                Assert.Matches(@"^(t\d+|\*) (BAD|NO)", answer);
+            }
+        }
+        await using (var greedy = await RawImapClient.ConnectAsync(_host.Port))
+        {
+            // A non-synchronizing literal too large to take: the octets cannot be told from commands, so the server hangs up.
+            await greedy.SendAsync("a1 LOGIN {999999999999+}\r\n");
+            Assert.Equal("* BYE [TOOBIG] Literal too large.", await greedy.ReadLineAsync());
+        }
+        // The server still serves.
+        await using var after = await RawImapClient.ConnectAsync(_host.Port);
+        Assert.StartsWith("a1 OK", (await after.CommandAsync("LOGIN alice secret"))[^1]);
+        Assert.StartsWith("a2 OK", (await after.CommandAsync("SELECT INBOX"))[^1]);
+    }
 }
