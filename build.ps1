@@ -81,7 +81,7 @@ function Invoke-Build {
 
 function Install-TestPrerequisites {
     # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
-    # Postfix and Dovecot to compare with, and the real clients (swaks, curl's POP3, Python's poplib).
+    # Postfix and Dovecot to compare with, and the real clients (swaks, curl's POP3 and IMAP, Python's poplib and imaplib).
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'
