@@ -21,6 +21,8 @@
                         and the ratio.
                  Log    Invoke-LogBenchmark.ps1: Get-MailLogSummary vs pflogsumm on one generated 200 MB Postfix log
                         (-SizeMB); both times and the ratio.
+                 Imap   Invoke-ImapBenchmark.ps1: a MailKit load tool (tests/bench/ImapLoad) runs the same IMAP workload
+                        against MailOps and Dovecot on copies of one Maildir; operations/s, latency percentiles, ratio.
                -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
@@ -40,8 +42,8 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: which benchmarks to run.
-    [ValidateSet('Smtp', 'Relay', 'Log')]
-    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log'),
+    [ValidateSet('Smtp', 'Relay', 'Log', 'Imap')]
+    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log', 'Imap'),
 
     # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, SizeMB, ...); each script gets the
     # ones it declares.
@@ -93,8 +95,8 @@ function Invoke-Build {
 
 function Install-TestPrerequisites {
     # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
-    # Postfix and Dovecot to compare with, the real clients (swaks, curl's POP3, Python's poplib), and OpenSSH's sshd
-    # (with sudo) for the host sessions.
+    # Postfix and Dovecot to compare with, the real clients (swaks, curl's POP3 and IMAP, Python's poplib and imaplib),
+    # and OpenSSH's sshd (with sudo) for the host sessions.
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'
