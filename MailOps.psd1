@@ -39,6 +39,10 @@
         'Suspend-MailQueueMessage'
         'Resume-MailQueueMessage'
         'Send-MailQueue'
+        'Invoke-SmtpProbe'
+        'Invoke-ImapProbe'
+        'Invoke-Pop3Probe'
+        'Test-MailFlow'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

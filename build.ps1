@@ -26,6 +26,8 @@
                         ratio, and the fill times apart.
                  HostQueue  Invoke-HostQueueBenchmark.ps1: Get-MailQueue -Session across 10 sshd+Postfix hosts
                         (-HostCount, -MessagesPerHost) vs `ssh host postqueue -j` host after host; times and ratios.
+                 Imap   Invoke-ImapBenchmark.ps1: a MailKit load tool (tests/bench/ImapLoad) runs the same IMAP workload
+                        against MailOps and Dovecot on copies of one Maildir; operations/s, latency percentiles, ratio.
                -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE
@@ -47,8 +49,8 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: which benchmarks to run.
-    [ValidateSet('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue')]
-    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue'),
+    [ValidateSet('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue', 'Imap')]
+    [string[]] $Benchmark = @('Smtp', 'Relay', 'Log', 'QueueList', 'HostQueue', 'Imap'),
 
     # Bench only: parameters for the benchmark scripts (Count, SizeKiB, Sessions, Server, SizeMB, QueueSize, HostCount,
     # MessagesPerHost, Repeat, ...); each script gets the
@@ -101,8 +103,8 @@ function Invoke-Build {
 
 function Install-TestPrerequisites {
     # What the tests start or call: a real DNS server, a validating resolver, zone signing, an independent DKIM verifier,
-    # Postfix and Dovecot to compare with, the real clients (swaks, curl's POP3, Python's poplib), and OpenSSH's sshd
-    # (with sudo) for the host sessions.
+    # Postfix and Dovecot to compare with, the real clients (swaks, curl's POP3 and IMAP, Python's poplib and imaplib),
+    # and OpenSSH's sshd (with sudo) for the host sessions.
     $needed = [ordered]@{
         'nsd'                  = 'nsd'
         'unbound'              = 'unbound'

@@ -7,6 +7,7 @@ using MailOps.Engine.Listeners;
 using MailOps.Engine.Logging;
 using MailOps.Engine.Platform;
 using MailOps.Engine.Policy;
+using MailOps.Engine.Imap;
 using MailOps.Engine.Pop3;
 using MailOps.Engine.Queue;
 using MailOps.Engine.Smtp;
@@ -22,7 +23,7 @@ namespace MailOps.Engine;
 public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 {
     private readonly List<SmtpListener> _listeners = [];
-    private readonly List<Pop3Listener> _pop3Listeners = [];
+    private readonly List<MailListener> _mailboxListeners = []; // POP3 and IMAP: where users read their mail
     private readonly MailLog _log;
     private readonly SmtpSessionLog _sessionLog;
     private readonly LocalDeliveryAgent _delivery;
@@ -168,8 +169,32 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         // One count of failed logins per address for every login service of this server.
         var failures = new LoginFailures(Config.Limits.MaxLoginFailures, TimeSpan.FromMinutes(15), Config.Limits.AuthFailureDelay);
         var pop3Log = new Pop3SessionLog(_log);
+        var imapLog = new ImapSessionLog(_log);
         foreach (var listener in Config.Listeners)
         {
+            if (listener.Kind is MailListenerKind.Imap or MailListenerKind.ImapTls)
+            {
+                var imap = new ImapListener(new ImapListenerOptions
+                {
+                    EndPoint = listener.EndPoint,
+                    ImplicitTls = listener.Kind == MailListenerKind.ImapTls,
+                    MaxConnections = Config.Limits.MaxConnections,
+                    MaxConnectionsPerClient = Config.Limits.MaxConnectionsPerClient,
+                    Session = new ImapSessionOptions
+                    {
+                        Certificate = _certificate,
+                        AllowPlaintextAuthOnLoopback = Config.AllowPlaintextAuthOnLoopback,
+                        LoginTimeout = Config.Limits.LoginTimeout,
+                        IdleTimeout = Config.Limits.ImapIdleTimeout,
+                        MaxBadCommands = Config.Limits.ErrorLimit,
+                        MaxLiteralSize = Config.Limits.MessageSizeLimit + 64 * 1024, // APPEND of a message as large as SMTP takes
+                    },
+                }, store, authenticator, failures, imapLog);
+                imap.Start();
+                _mailboxListeners.Add(imap);
+                endpoints.Add(new MailServerEndpoint(listener.Kind == MailListenerKind.Imap ? "IMAP" : "IMAPS", imap.LocalEndPoint));
+                continue;
+            }
             if (listener.Kind is MailListenerKind.Pop3 or MailListenerKind.Pop3Tls)
             {
                 var pop3 = new Pop3Listener(new Pop3ListenerOptions
@@ -188,7 +213,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                     },
                 }, store, authenticator, failures, pop3Log);
                 pop3.Start();
-                _pop3Listeners.Add(pop3);
+                _mailboxListeners.Add(pop3);
                 endpoints.Add(new MailServerEndpoint(listener.Kind == MailListenerKind.Pop3 ? "POP3" : "POP3S", pop3.LocalEndPoint));
                 continue;
             }
@@ -259,11 +284,11 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         using var deadline = new CancellationTokenSource(grace);
-        await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token)).Concat(_pop3Listeners.Select(l => l.StopAsync(deadline.Token)))).ConfigureAwait(false);
+        await Task.WhenAll(_listeners.Select(l => l.StopAsync(deadline.Token)).Concat(_mailboxListeners.Select(l => l.StopAsync(deadline.Token)))).ConfigureAwait(false);
         if (_controlSocket is not null) await _controlSocket.DisposeAsync().ConfigureAwait(false);
         await _delivery.StopAsync().ConfigureAwait(false);
         foreach (var listener in _listeners) await listener.DisposeAsync().ConfigureAwait(false);
-        foreach (var listener in _pop3Listeners) await listener.DisposeAsync().ConfigureAwait(false);
+        foreach (var listener in _mailboxListeners) await listener.DisposeAsync().ConfigureAwait(false);
         await _delivery.DisposeAsync().ConfigureAwait(false);
         await _remote.DisposeAsync().ConfigureAwait(false);
         _log.Dispose();

@@ -5,10 +5,10 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestPorts.psm1')
     function New-TestConfig([string] $Dir) {
         $config = New-MailServerConfig (Join-Path $Dir 'server.jsonc') -DataPath $Dir -Hostname mx.example.test
-        $ports = 1..5 | ForEach-Object { Get-FreePort }
-        (Get-Content $config -Raw) -replace '"localhost.localdomain"', '"example.test"' -replace ':2525', ":$($ports[0])" -replace ':2587', ":$($ports[1])" -replace ':2465', ":$($ports[2])" -replace ':2110', ":$($ports[3])" -replace ':2995', ":$($ports[4])" |
+        $ports = 1..7 | ForEach-Object { Get-FreePort }
+        (Get-Content $config -Raw) -replace '"localhost.localdomain"', '"example.test"' -replace ':2525', ":$($ports[0])" -replace ':2587', ":$($ports[1])" -replace ':2465', ":$($ports[2])" -replace ':2110', ":$($ports[3])" -replace ':2995', ":$($ports[4])" -replace ':2143', ":$($ports[5])" -replace ':2993', ":$($ports[6])" |
             Set-Content $config
-        [pscustomobject]@{ Path = $config.FullName; SmtpPort = $ports[0]; Pop3Port = $ports[3]; Pop3TlsPort = $ports[4] }
+        [pscustomobject]@{ Path = $config.FullName; SmtpPort = $ports[0]; Pop3Port = $ports[3]; Pop3TlsPort = $ports[4]; ImapPort = $ports[5]; ImapTlsPort = $ports[6] }
     }
 }
 
@@ -23,10 +23,12 @@ Describe 'Start-MailServer, Get-MailServer, Stop-MailServer' {
         $cfg = New-TestConfig $dir
         $server = Start-MailServer -ConfigPath $cfg.Path -Name pester -InformationVariable info
         $server | Should -BeOfType ([MailOps.Engine.MailServer])
-        $server.Endpoints.Count | Should -Be 5
+        $server.Endpoints.Count | Should -Be 7
         ($info.MessageData.Message -join "`n") | Should -Match "SMTP\s+127\.0\.0\.1:$($cfg.SmtpPort)"
         ($info.MessageData.Message -join "`n") | Should -Match "POP3\s+127\.0\.0\.1:$($cfg.Pop3Port)"
         ($info.MessageData.Message -join "`n") | Should -Match "POP3S\s+127\.0\.0\.1:$($cfg.Pop3TlsPort)"
+        ($info.MessageData.Message -join "`n") | Should -Match "IMAP\s+127\.0\.0\.1:$($cfg.ImapPort)"
+        ($info.MessageData.Message -join "`n") | Should -Match "IMAPS\s+127\.0\.0\.1:$($cfg.ImapTlsPort)"
         ($info.MessageData.Message -join "`n") | Should -Match 'New-MailUser -Address alice@example\.test'
         New-MailUser -Address alice@example.test -Password (ConvertTo-SecureString 'pw' -AsPlainText -Force) -ConfigPath $cfg.Path | Out-Null
         swaks --server "127.0.0.1:$($cfg.SmtpPort)" --from bob@remote.test --to alice@example.test --silent 2 | Out-Null
@@ -43,6 +45,9 @@ Describe 'Start-MailServer, Get-MailServer, Stop-MailServer' {
         $LASTEXITCODE | Should -Be 0
         @($list).Count | Should -Be 1
         (curl -sS -k -u 'alice@example.test:pw' "pop3s://127.0.0.1:$($cfg.Pop3TlsPort)/1") -join "`n" | Should -Match 'Received: from'
+        # And over IMAP (STARTTLS) and IMAPS.
+        (curl -sS -k --ssl-reqd -u 'alice@example.test:pw' -X 'UID SEARCH ALL' "imap://127.0.0.1:$($cfg.ImapPort)/INBOX") -join "`n" | Should -Match '^\* SEARCH 1'
+        (curl -sS -k -u 'alice@example.test:pw' "imaps://127.0.0.1:$($cfg.ImapTlsPort)/INBOX;UID=1") -join "`n" | Should -Match 'Received: from'
         $stopped = Get-MailServer -Name pester | Stop-MailServer -PassThru
         $stopped.IsRunning | Should -BeFalse
         Get-MailServer -Name pester -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

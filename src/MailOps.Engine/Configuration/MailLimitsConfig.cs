@@ -31,12 +31,14 @@ public sealed record MailLimitsConfig
     public int SaslUserMessageRateLimit { get; init; }
     /// <summary>The window the rate limits count in; Postfix's anvil_rate_time_unit, 60 s.</summary>
     public TimeSpan RateTimeUnit { get; init; } = TimeSpan.FromSeconds(60);
-    /// <summary>How long a failed login waits for its answer: SMTP AUTH's 535 (Postfix's smtpd_error_sleep_time, 1 s) and POP3's, growing with each failure from the address (Dovecot's auth_failure_delay); 1 s.</summary>
+    /// <summary>How long a failed login waits for its answer: SMTP AUTH's 535 (Postfix's smtpd_error_sleep_time, 1 s) and POP3's and IMAP's, growing with each failure from the address (Dovecot's auth_failure_delay); 1 s.</summary>
     public TimeSpan AuthFailureDelay { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>Time a POP3 client may take to log in; a minute, as Dovecot's login processes allow.</summary>
+    /// <summary>Time a POP3 or IMAP client may take to log in; a minute, as Dovecot's login processes allow.</summary>
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Time a logged-in POP3 client may stay silent; RFC 1939 3 asks for at least 10 minutes.</summary>
     public TimeSpan Pop3IdleTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>Time a logged-in IMAP client may stay silent, in IDLE too; RFC 3501 5.4 asks for at least 30 minutes.</summary>
+    public TimeSpan ImapIdleTimeout { get; init; } = TimeSpan.FromSeconds(1800);
     /// <summary>Failed logins from one address within 15 minutes after which its logins are refused until they age out.</summary>
     public int MaxLoginFailures { get; init; } = 10;
 }

@@ -2,7 +2,7 @@ namespace MailOps.Engine.Configuration;
 
 /// <summary>
 /// What a listening socket is for, as Postfix's master.cf distinguishes smtp, submission and submissions and Dovecot's
-/// pop3-login service its pop3 and pop3s listeners.
+/// pop3-login and imap-login services their pop3/pop3s and imap/imaps listeners.
 /// </summary>
 public enum MailListenerKind
 {
@@ -16,4 +16,8 @@ public enum MailListenerKind
     Pop3,
     /// <summary>POP3 over implicit TLS (port 995, RFC 8314 3.3): TLS from the first byte.</summary>
     Pop3Tls,
+    /// <summary>IMAP for users' mail programs (port 143, RFC 3501): STARTTLS, then LOGIN or AUTHENTICATE.</summary>
+    Imap,
+    /// <summary>IMAP over implicit TLS (port 993, RFC 8314 3.3): TLS from the first byte.</summary>
+    ImapTls,
 }

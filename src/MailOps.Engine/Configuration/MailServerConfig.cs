@@ -112,7 +112,7 @@ public sealed class MailServerConfig
 
     /// <summary>
     /// The configuration used when none is given: listeners on 127.0.0.1 ports 2525 (MTA), 2587 (submission),
-    /// 2465 (submission over TLS), 2110 (POP3) and 2995 (POP3S), so no root is needed and nothing outside the machine can reach it; one local domain
+    /// 2465 (submission over TLS), 2110 (POP3), 2995 (POP3S), 2143 (IMAP) and 2993 (IMAPS), so no root is needed and nothing outside the machine can reach it; one local domain
     /// (<see cref="DefaultDomain"/>); a self-signed certificate under <paramref name="dataPath"/>/tls, made on first
     /// run by <see cref="MailServerCertificate.EnsureSelfSigned"/>. Nothing is written to disk here.
     /// </summary>
@@ -132,6 +132,8 @@ public sealed class MailServerConfig
                 new(MailListenerKind.SubmissionTls, new IPEndPoint(IPAddress.Loopback, 2465)),
                 new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, 2110)),
                 new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, 2995)),
+                new(MailListenerKind.Imap, new IPEndPoint(IPAddress.Loopback, 2143)),
+                new(MailListenerKind.ImapTls, new IPEndPoint(IPAddress.Loopback, 2993)),
             ],
             Tls = DefaultTls(dataPath),
             DataPath = dataPath,

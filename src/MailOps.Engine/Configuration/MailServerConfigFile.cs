@@ -27,7 +27,7 @@ public static class MailServerConfigFile
     private static readonly string[] LimitSettings =
         ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
          "clientConnectionRateLimit", "clientMessageRateLimit", "clientRecipientRateLimit", "saslUserMessageRateLimit", "rateTimeUnit", "authFailureDelay",
-         "loginTimeout", "pop3IdleTimeout", "maxLoginFailures"];
+         "loginTimeout", "pop3IdleTimeout", "imapIdleTimeout", "maxLoginFailures"];
 
     /// <summary>Reads and checks <paramref name="path"/>; relative paths inside it are taken relative to its directory.</summary>
     /// <exception cref="MailServerConfigException">Anything is wrong; <see cref="MailServerConfigException.Errors"/> lists it all.</exception>
@@ -76,13 +76,16 @@ public static class MailServerConfigFile
               // Domains whose mail is delivered here; the first is the primary domain (Postfix's mydestination).
               "domains": [ {{J(d.PrimaryDomain)}} ],
               // Sockets to listen on: kind is Mta (port 25), Submission (587, STARTTLS + AUTH), SubmissionTls (465, implicit TLS),
-              // Pop3 (110, STLS then USER/PASS or AUTH) or Pop3Tls (995, implicit TLS).
+              // Pop3 (110, STLS then USER/PASS or AUTH), Pop3Tls (995, implicit TLS), Imap (143, STARTTLS then LOGIN or AUTHENTICATE)
+              // or ImapTls (993, implicit TLS).
               "listeners": [
                 { "kind": "Mta", "address": "127.0.0.1:2525" },
                 { "kind": "Submission", "address": "127.0.0.1:2587" },
                 { "kind": "SubmissionTls", "address": "127.0.0.1:2465" },
                 { "kind": "Pop3", "address": "127.0.0.1:2110" },
                 { "kind": "Pop3Tls", "address": "127.0.0.1:2995" },
+                { "kind": "Imap", "address": "127.0.0.1:2143" },
+                { "kind": "ImapTls", "address": "127.0.0.1:2993" },
               ],
               // PEM certificate and key; null makes a self-signed pair under dataPath/tls on first run. The key must be mode 0600.
               "tls": { "certificatePath": null, "keyPath": null },
@@ -118,13 +121,15 @@ public static class MailServerConfigFile
                 "saslUserMessageRateLimit": {{l.SaslUserMessageRateLimit}},
                 // Seconds the rate limits count over (Postfix's anvil_rate_time_unit).
                 "rateTimeUnit": {{(int)l.RateTimeUnit.TotalSeconds}},
-                // Seconds a failed login (SMTP AUTH, POP3) waits for its answer, against password guessing (Postfix's
-                // smtpd_error_sleep_time); POP3 multiplies it by the failures from that address (Dovecot's auth_failure_delay).
+                // Seconds a failed login (SMTP AUTH, POP3, IMAP) waits for its answer, against password guessing (Postfix's
+                // smtpd_error_sleep_time); POP3 and IMAP multiply it by the failures from that address (Dovecot's auth_failure_delay).
                 "authFailureDelay": {{(int)l.AuthFailureDelay.TotalSeconds}},
-                // Seconds a POP3 client may take to log in.
+                // Seconds a POP3 or IMAP client may take to log in.
                 "loginTimeout": {{(int)l.LoginTimeout.TotalSeconds}},
                 // Seconds a logged-in POP3 client may stay silent (RFC 1939 asks for at least 600).
                 "pop3IdleTimeout": {{(int)l.Pop3IdleTimeout.TotalSeconds}},
+                // Seconds a logged-in IMAP client may stay silent, in IDLE too (RFC 3501 asks for at least 1800).
+                "imapIdleTimeout": {{(int)l.ImapIdleTimeout.TotalSeconds}},
                 // Failed logins from one address within 15 minutes after which its logins are refused.
                 "maxLoginFailures": {{l.MaxLoginFailures}},
               },
@@ -568,6 +573,8 @@ public static class MailServerConfigFile
                 LoginTimeout = TimeSpan.FromSeconds(Number("loginTimeout", (long)d.LoginTimeout.TotalSeconds, 1, 3600, "seconds")),
                 // RFC 1939 3: the autologout timer must be at least 10 minutes.
                 Pop3IdleTimeout = TimeSpan.FromSeconds(Number("pop3IdleTimeout", (long)d.Pop3IdleTimeout.TotalSeconds, 600, 86400, "seconds")),
+                // RFC 3501 5.4: the autologout timer must be at least 30 minutes.
+                ImapIdleTimeout = TimeSpan.FromSeconds(Number("imapIdleTimeout", (long)d.ImapIdleTimeout.TotalSeconds, 1800, 86400, "seconds")),
                 MaxLoginFailures = (int)Number("maxLoginFailures", d.MaxLoginFailures, 1, 100_000, "failures"),
             };
         }

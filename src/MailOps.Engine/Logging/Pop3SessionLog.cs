@@ -17,13 +17,17 @@ public sealed class Pop3SessionLog(MailLog log)
         log.Write(Program, $"pop3-login: Login: user=<{user}>, method={method}, rip={client.Address}, lip={local.Address}, mpid={log.ProcessId}{Security(client, tls)}, session=<{session}>");
 
     /// <summary>A client that left (or was sent away) without logging in; <paramref name="attempts"/> failed logins.</summary>
-    public void LoginEnded(string? user, string? method, int attempts, TimeSpan duration, IPEndPoint client, IPEndPoint local, string session, bool tls, string? reason = null)
+    public void LoginEnded(string? user, string? method, int attempts, TimeSpan duration, IPEndPoint client, IPEndPoint local, string session, bool tls, string? reason = null) =>
+        log.Write(Program, "pop3-login: " + LoginEndedText(user, method, attempts, duration, client, local, session, tls, reason));
+
+    /// <summary>The text of a login process's last line for a client that never logged in (shared with imap-login).</summary>
+    internal static string LoginEndedText(string? user, string? method, int attempts, TimeSpan duration, IPEndPoint client, IPEndPoint local, string session, bool tls, string? reason)
     {
         var secs = (int)duration.TotalSeconds;
         var why = reason ?? (attempts > 0 ? $"auth failed, {attempts} attempts in {secs} secs" : $"no auth attempts in {secs} secs");
         var head = attempts > 0 || reason is not null ? $"Disconnected ({why})" : $"Aborted login ({why})";
         var who = $"user=<{user}>" + (method is null ? "" : $", method={method}");
-        log.Write(Program, $"pop3-login: {head}: {who}, rip={client.Address}, lip={local.Address}{Security(client, tls)}, session=<{session}>");
+        return $"{head}: {who}, rip={client.Address}, lip={local.Address}{Security(client, tls)}, session=<{session}>";
     }
 
     /// <summary>The end of a logged-in session: how it ended ("Logged out", "Connection closed", ...) and pop3_logout_format's figures.</summary>
@@ -32,5 +36,5 @@ public sealed class Pop3SessionLog(MailLog log)
             $"retr={tally.RetrCount}/{tally.RetrBytes}, del={tally.Deleted}/{tally.Messages}, size={tally.MailboxSize}");
 
     // Dovecot adds ", TLS" for an encrypted connection and ", secured" for one it trusts without (loopback).
-    private static string Security(IPEndPoint client, bool tls) => tls ? ", TLS" : IPAddress.IsLoopback(client.Address) ? ", secured" : "";
+    internal static string Security(IPEndPoint client, bool tls) => tls ? ", TLS" : IPAddress.IsLoopback(client.Address) ? ", secured" : "";
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using MailOps.Engine.Auth;
 using MailOps.Engine.Listeners;
@@ -15,32 +14,19 @@ namespace MailOps.Engine.Pop3;
 /// time from a buffer, so a client may pipeline them (RFC 2449 6.6). Whatever the client sends, the session answers or
 /// ends; it never throws.
 /// </summary>
-internal sealed class Pop3Session
+internal sealed class Pop3Session : LoginSession
 {
     private const int CommandLineLimit = 253; // RFC 2449 4: 255 octets including CRLF
     private const int AuthLineLimit = 12288; // RFC 5034 4: the limit does not bind SASL responses; Dovecot's is as large
 
-    private readonly IPEndPoint _client;
-    private readonly IPEndPoint _local;
     private readonly Pop3SessionOptions _options;
     private readonly IMailStore _store;
     private readonly IMailAuthenticator _authenticator;
-    private readonly LoginFailures _failures;
     private readonly Pop3SessionLog? _log;
-    private readonly CancellationToken _stopping;
-    private readonly CancellationToken _aborting;
-    private readonly string _sessionId = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12));
-    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly Pop3SessionTally _tally = new();
 
-    private Stream _stream;
-    private LineInput _input;
-    private bool _tls;
     private int _badCommands;
     private string? _pendingUser;
-    private string? _lastTriedUser;
-    private string? _lastMethod;
-    private int _failedAttempts;
 
     // The TRANSACTION state: who, which folder (locked for this session), its messages at login and what was done to them.
     private string? _user;
@@ -53,21 +39,15 @@ internal sealed class Pop3Session
 
     public Pop3Session(Stream stream, IPEndPoint client, IPEndPoint local, Pop3SessionOptions options, IMailStore store, IMailAuthenticator authenticator,
         LoginFailures failures, Pop3SessionLog? log, CancellationToken stopping, CancellationToken aborting)
+        : base(stream, client, local, failures, stopping, aborting)
     {
-        _stream = stream;
-        _input = new LineInput(stream);
-        _client = client;
-        _local = local;
         _options = options;
         _store = store;
         _authenticator = authenticator;
-        _failures = failures;
         _log = log;
-        _stopping = stopping;
-        _aborting = aborting;
     }
 
-    private bool PlaintextAuthAllowed => _tls || (_options.AllowPlaintextAuthOnLoopback && IPAddress.IsLoopback(_client.Address));
+    private bool PlaintextAuthAllowed => MayAuthenticate(_options.AllowPlaintextAuthOnLoopback);
 
     private bool CanStartTls => !_tls && _options.Certificate is not null && _user is null;
 
@@ -111,14 +91,7 @@ internal sealed class Pop3Session
             if (_user is not null) _log?.Disconnected(_user, _sessionId, ending, _tally);
             else _log?.LoginEnded(_lastTriedUser, _lastMethod, _failedAttempts, DateTimeOffset.UtcNow - _started, _client, _local, _sessionId, _tls, loginReason);
             _folderLock?.Dispose();
-            try
-            {
-                await _stream.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Disposing a broken TLS stream can throw; nothing is left to clean up.
-            }
+            await CloseAsync().ConfigureAwait(false);
         }
     }
 
@@ -216,15 +189,7 @@ internal sealed class Pop3Session
         return true;
     }
 
-    private async Task<bool> HandshakeAsync()
-    {
-        var (tls, failure) = await TlsHandshake.AsServerAsync(_stream, _options.Certificate, _options.LoginTimeout, _stopping).ConfigureAwait(false);
-        if (tls is null) return false;
-        _stream = tls;
-        _input = new LineInput(tls);
-        _tls = true;
-        return true;
-    }
+    private Task<bool> HandshakeAsync() => HandshakeAsync(_options.Certificate, _options.LoginTimeout);
 
     private async Task<bool> UserAsync(string argument)
     {
@@ -261,7 +226,7 @@ internal sealed class Pop3Session
         {
             SaslStatus.Unsupported => await BadAsync("-ERR Unsupported authentication mechanism.").ConfigureAwait(false),
             SaslStatus.Aborted => await BadAsync("-ERR Authentication aborted by client or malformed.").ConfigureAwait(false),
-            SaslStatus.Malformed => await LoginFailedAsync(sasl.Mechanism, null).ConfigureAwait(false),
+            SaslStatus.Malformed => await RefuseLoginAsync(sasl.Mechanism, null).ConfigureAwait(false),
             _ => await LoginAsync(sasl.User, sasl.Password, sasl.Mechanism).ConfigureAwait(false),
         };
     }
@@ -277,15 +242,13 @@ internal sealed class Pop3Session
 
     private async Task<bool> LoginAsync(string user, string password, string method)
     {
-        _lastTriedUser = user;
-        _lastMethod = method;
-        if (_failures.IsBlocked(_client.Address))
+        Trying(user, method);
+        if (LoginBlocked())
         {
-            _failedAttempts++;
             return await BadAsync("-ERR [SYS/TEMP] Too many failed logins from your address; try again later.").ConfigureAwait(false);
         }
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
-            return await LoginFailedAsync(method, user).ConfigureAwait(false);
+            return await RefuseLoginAsync(method, user).ConfigureAwait(false);
 
         var mailbox = user.ToLowerInvariant();
         IMailFolder folder;
@@ -295,7 +258,7 @@ internal sealed class Pop3Session
         }
         catch (ArgumentException)
         {
-            return await LoginFailedAsync(method, user).ConfigureAwait(false);
+            return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         }
         var folderLock = folder.TryLockSession();
         if (folderLock is null) return await ReplyAsync("-ERR [IN-USE] Mailbox is locked by another POP3 session.").ConfigureAwait(false);
@@ -322,14 +285,9 @@ internal sealed class Pop3Session
         return await ReplyAsync("+OK Logged in.").ConfigureAwait(false);
     }
 
-    private async Task<bool> LoginFailedAsync(string method, string? user)
+    private async Task<bool> RefuseLoginAsync(string method, string? user)
     {
-        _lastMethod = method;
-        if (user is not null) _lastTriedUser = user;
-        _failedAttempts++;
-        var delay = _failures.Fail(_client.Address);
-        // Why the wait: guessing passwords gets slower with every miss (Dovecot's auth_failure_delay).
-        if (delay > TimeSpan.Zero) await Task.Delay(delay, _stopping).ConfigureAwait(false);
+        await LoginFailedAsync(method, user).ConfigureAwait(false);
         return await BadAsync("-ERR [AUTH] Authentication failed.").ConfigureAwait(false);
     }
 
@@ -464,11 +422,5 @@ internal sealed class Pop3Session
         timeout.CancelAfter(_options.IdleTimeout);
         await _stream.WriteAsync(Encoding.UTF8.GetBytes(text), timeout.Token).ConfigureAwait(false);
         await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
-    }
-
-    private static string Printable(string text)
-    {
-        var clean = new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return clean.Length > 40 ? clean[..40] + "..." : clean;
     }
 }

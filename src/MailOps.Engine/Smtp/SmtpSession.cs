@@ -682,11 +682,13 @@ internal sealed class SmtpSession
             }
             catch (IOException)
             {
+                await writer.DisposeAsync().ConfigureAwait(false);
                 return await FailTransactionAsync(451, "4.3.0", "Error: queue file write error").ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A fault in the checks must never cost the session or the message: the client retries later (RFC 5321 4.2.5).
+                await writer.DisposeAsync().ConfigureAwait(false);
                 return await FailTransactionAsync(451, "4.3.0", $"Error: message authentication failed ({e.GetType().Name})").ConfigureAwait(false);
             }
 
@@ -697,6 +699,8 @@ internal sealed class SmtpSession
 
             if (outcome.Refusal is { } refusal)
             {
+                // As for content refusals: the temporary file goes before the reply, so the refused message leaves nothing behind.
+                await writer.DisposeAsync().ConfigureAwait(false);
                 return await RejectMessageAsync(refusal.Code, refusal.EnhancedCode, refusal.Text).ConfigureAwait(false);
             }
 

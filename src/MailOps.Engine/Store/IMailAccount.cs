@@ -21,6 +21,23 @@ public interface IMailAccount
     /// <exception cref="ArgumentException">The name is not a valid folder name.</exception>
     Task<IMailFolder> CreateFolderAsync(string name, bool subscribe = true, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes folder <paramref name="name"/> and its messages (RFC 3501 6.3.4); folders below it stay (Maildir++ keeps
+    /// each level in its own directory).
+    /// </summary>
+    /// <exception cref="MailFolderNotFoundException">There is no such folder.</exception>
+    /// <exception cref="ArgumentException">The name is INBOX or not a valid folder name.</exception>
+    Task DeleteFolderAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Renames folder <paramref name="name"/> and the folders below it to <paramref name="newName"/> (RFC 3501 6.3.5);
+    /// messages keep their UIDs and the folder its UIDVALIDITY, as in Dovecot.
+    /// </summary>
+    /// <exception cref="MailFolderNotFoundException">There is no such folder.</exception>
+    /// <exception cref="MailFolderExistsException">A folder named <paramref name="newName"/> exists.</exception>
+    /// <exception cref="ArgumentException">Either name is INBOX or not a valid folder name.</exception>
+    Task RenameFolderAsync(string name, string newName, CancellationToken cancellationToken = default);
+
     /// <summary>The names of the subscribed folders (IMAP LSUB), in the order they were subscribed.</summary>
     IReadOnlyList<string> ListSubscriptions();
 

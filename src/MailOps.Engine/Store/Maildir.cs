@@ -89,6 +89,34 @@ public sealed class Maildir : IMailAccount
     }
 
     /// <inheritdoc />
+    public Task DeleteFolderAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (IsInbox(name)) throw new ArgumentException("INBOX cannot be deleted.", nameof(name));
+        var path = FolderPath(name);
+        if (!Directory.Exists(path)) throw new MailFolderNotFoundException(name);
+        // Out of sight first (a name no listing accepts, as Dovecot's DOVECOT-TRASHED), then removed.
+        var doomed = Path.Combine(Root, "..deleted-" + Guid.NewGuid().ToString("N"));
+        Directory.Move(path, doomed);
+        Directory.Delete(doomed, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task RenameFolderAsync(string name, string newName, CancellationToken cancellationToken = default)
+    {
+        if (IsInbox(name) || IsInbox(newName)) throw new ArgumentException("INBOX cannot be renamed here.", nameof(name));
+        var from = FolderPath(name);
+        var to = FolderPath(newName);
+        if (!Directory.Exists(from)) throw new MailFolderNotFoundException(name);
+        if (Directory.Exists(to)) throw new MailFolderExistsException(newName);
+        var below = ListFolders().Where(f => f.StartsWith(name + HierarchySeparator, StringComparison.Ordinal)).ToList();
+        if (below.Any(f => Directory.Exists(FolderPath(newName + f[name.Length..])))) throw new MailFolderExistsException(newName);
+        Directory.Move(from, to);
+        foreach (var child in below) Directory.Move(FolderPath(child), FolderPath(newName + child[name.Length..]));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public IReadOnlyList<string> ListSubscriptions() => Directory.Exists(Root) ? SubscriptionsFile.Read(Root) : [];
 
     /// <inheritdoc />

@@ -74,7 +74,46 @@ public sealed class DaneCheck : IMailDnsCheck
     }
 
     /// <summary>The TLSA owner name of an SMTP server on port 25 (RFC 7672 2.2.1, RFC 6698 3).</summary>
-    public static string TlsaName(string host) => $"_25._tcp.{host.TrimEnd('.')}";
+    public static string TlsaName(string host) => TlsaName(host, 25);
+
+    /// <summary>The TLSA owner name of a TCP service on <paramref name="port"/> of <paramref name="host"/> (RFC 6698 3).</summary>
+    public static string TlsaName(string host, int port) => $"_{port}._tcp.{host.TrimEnd('.')}";
+
+    /// <summary>Looks up and judges the TLSA records of a TCP service; the lookup tells whether the answer was found, absent or a temporary error.</summary>
+    public static async Task<(DnsLookup Lookup, IReadOnlyList<DaneTlsa> Records)> LookupTlsaAsync(MailDnsResolver resolver, string host, int port, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        var lookup = await resolver.QueryAsync(TlsaName(host, port), QueryType.TLSA, cancellationToken).ConfigureAwait(false);
+        var scratch = new MailDnsFindings();
+        return (lookup, lookup.Records<TlsaRecord>().Select(r => Judge(host, r, scratch)).ToArray());
+    }
+
+    /// <summary>
+    /// True when <paramref name="record"/> is usable for SMTP and matches the chain a server presented: DANE-EE(3) the leaf,
+    /// DANE-TA(2) any certificate of the chain (RFC 7672 3.1.1, 3.1.2; RFC 6698 2.1).
+    /// </summary>
+    /// <param name="record">A judged TLSA record.</param>
+    /// <param name="chain">The server's chain, leaf first.</param>
+    public static bool Matches(DaneTlsa record, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> chain)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(chain);
+        if (!record.IsUsable || chain.Count == 0) return false;
+        var candidates = record.Usage == 3 ? chain.Take(1) : chain.Skip(1).DefaultIfEmpty(chain[0]);
+        foreach (var certificate in candidates)
+        {
+            // RFC 6698 2.1.2: selector 0 is the whole certificate, 1 its SubjectPublicKeyInfo.
+            var selected = record.Selector == 0 ? certificate.RawData : certificate.PublicKey.ExportSubjectPublicKeyInfo();
+            var digest = record.MatchingType switch
+            {
+                1 => System.Security.Cryptography.SHA256.HashData(selected),
+                2 => System.Security.Cryptography.SHA512.HashData(selected),
+                _ => selected,
+            };
+            if (Convert.ToHexStringLower(digest) == record.Data) return true;
+        }
+        return false;
+    }
 
     private static DaneTlsa Judge(string host, TlsaRecord record, MailDnsFindings f)
     {

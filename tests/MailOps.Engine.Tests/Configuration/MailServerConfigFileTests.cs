@@ -327,6 +327,38 @@ public sealed class MailServerConfigFileTests : IDisposable
     }
 
     [Fact]
+    public void Imap_and_ImapTls_listeners_and_the_IMAP_idle_timeout_are_read_and_wrong_values_named()
+    {
+        var config = MailServerConfigFile.Load(Write("imap.json", """
+            { "domains": ["example.test"], "listeners": [
+                { "kind": "Imap", "address": "127.0.0.1:143" },
+                { "kind": "imaptls", "address": "[::1]:993" } ],
+              "limits": { "imapIdleTimeout": 3600 } }
+            """));
+        Assert.Equal(
+            [new MailListenerConfig(MailListenerKind.Imap, new IPEndPoint(IPAddress.Loopback, 143)), new MailListenerConfig(MailListenerKind.ImapTls, new IPEndPoint(IPAddress.IPv6Loopback, 993))],
+            config.Listeners);
+        Assert.Equal(TimeSpan.FromHours(1), config.Limits.ImapIdleTimeout);
+
+        var error = Refused("""
+            { "domains": ["example.test"], "listeners": [ { "kind": "Imaps", "address": "127.0.0.1:993" } ],
+              "limits": { "imapIdleTimeout": 600 } }
+            """);
+        string Find(string setting) => Assert.Single(error.Errors, e => e.Setting == setting).ToString();
+        Assert.Contains("did you mean 'Imap", Find("listeners[0].kind"));
+        // RFC 3501 5.4: the autologout timer is at least 30 minutes.
+        Assert.Contains("600 is out of range; it must be 1800 to 86400 seconds", Find("limits.imapIdleTimeout"));
+    }
+
+    [Fact]
+    public void The_embedded_default_serves_IMAP_on_2143_and_IMAPS_on_2993_of_loopback_only()
+    {
+        var config = MailServerConfig.EmbeddedDefault(Path.Combine(_dir, "data"), "mx.example.test");
+        Assert.Contains(new MailListenerConfig(MailListenerKind.Imap, new IPEndPoint(IPAddress.Loopback, 2143)), config.Listeners);
+        Assert.Contains(new MailListenerConfig(MailListenerKind.ImapTls, new IPEndPoint(IPAddress.Loopback, 2993)), config.Listeners);
+    }
+
+    [Fact]
     public void The_embedded_default_serves_POP3_on_2110_and_POP3S_on_2995_of_loopback_only()
     {
         var config = MailServerConfig.EmbeddedDefault(Path.Combine(_dir, "data"), "mx.example.test");

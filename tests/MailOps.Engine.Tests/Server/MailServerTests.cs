@@ -68,6 +68,49 @@ public sealed class MailServerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_IMAP_client_in_IDLE_hears_of_mail_sent_through_the_server_and_reads_it_over_IMAPS()
+    {
+        _site.AddUser("alice", "alice-pw");
+        await using var server = await MailServer.StartAsync(_site.Config(imap: true), "imap-e2e");
+        Assert.Contains(server.Endpoints, e => e.Protocol == "IMAP" && e.EndPoint.Port == _site.ImapPort);
+        Assert.Contains(server.Endpoints, e => e.Protocol == "IMAPS" && e.EndPoint.Port == _site.ImapTlsPort);
+        using var imap = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await imap.ConnectAsync("127.0.0.1", _site.ImapPort, SecureSocketOptions.StartTls);
+        await imap.AuthenticateAsync("alice@example.test", "alice-pw");
+        await imap.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        Assert.Equal(0, imap.Inbox.Count);
+        using var done = new CancellationTokenSource();
+        imap.Inbox.CountChanged += (_, _) => done.Cancel();
+        var idle = imap.IdleAsync(done.Token);
+
+        using (var smtp = new SmtpClient())
+        {
+            await smtp.ConnectAsync("127.0.0.1", _site.MtaPort, SecureSocketOptions.None);
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("bob@remote.test"));
+            message.To.Add(MailboxAddress.Parse("alice@example.test"));
+            message.Subject = "read me over IMAP";
+            message.Body = new TextPart("plain") { Text = "Hello Alice.\n" };
+            await smtp.SendAsync(message);
+            await smtp.DisconnectAsync(true);
+        }
+        await idle.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, imap.Inbox.Count);
+        await imap.DisconnectAsync(true);
+
+        using var imaps = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await imaps.ConnectAsync("127.0.0.1", _site.ImapTlsPort, SecureSocketOptions.SslOnConnect);
+        await imaps.AuthenticateAsync("alice@example.test", "alice-pw");
+        await imaps.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var received = await imaps.Inbox.GetMessageAsync(0);
+        Assert.Equal("read me over IMAP", received.Subject);
+        await imaps.DisconnectAsync(true);
+        var log = server.WaitForLog(l => Regex.Matches(l, @"imap\(alice@example\.test\)<\d+><[^>]+>: Logged out").Count == 2, "two IMAP logout lines");
+        Assert.Matches(@"imap-login: Login: user=<alice@example\.test>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS, session=<", log);
+        Assert.Matches(@"imap\(alice@example\.test\)<\d+><[^>]+>: Logged out in=\d+ out=\d+ deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=1 body_bytes=\d+", log);
+    }
+
+    [Fact]
     public async Task A_message_sent_with_swaks_lands_in_the_users_Maildir_and_Dovecot_serves_it_over_IMAP()
     {
         _site.AddUser("alice", "alice-pw");

@@ -28,6 +28,8 @@ public sealed class TestMailSite : IDisposable
         SubmissionTlsPort = FreePort();
         Pop3Port = FreePort();
         Pop3TlsPort = FreePort();
+        ImapPort = FreePort();
+        ImapTlsPort = FreePort();
     }
 
     /// <summary>Where queue, mail, log and TLS files live.</summary>
@@ -42,6 +44,10 @@ public sealed class TestMailSite : IDisposable
     public int Pop3Port { get; }
     /// <summary>The POP3S listener's port (with <c>Config(pop3: true)</c>).</summary>
     public int Pop3TlsPort { get; }
+    /// <summary>The IMAP listener's port (with <c>Config(imap: true)</c>).</summary>
+    public int ImapPort { get; }
+    /// <summary>The IMAPS listener's port (with <c>Config(imap: true)</c>).</summary>
+    public int ImapTlsPort { get; }
 
     /// <summary>
     /// The embedded default for <see cref="DataPath"/> with <see cref="Domain"/> as its domain and the listeners on this
@@ -54,13 +60,15 @@ public sealed class TestMailSite : IDisposable
     public MailServerConfig Config(IReadOnlyList<IPNetwork>? myNetworks = null, string? catchAll = null, MailOwner? mailOwner = null,
         IReadOnlyList<string>? nameServers = null, int remoteSmtpPort = 25, MailRelayHost? relayHost = null, System.Net.NetworkCredential? relayHostCredentials = null,
         MailQueueConfig? queue = null, IReadOnlyDictionary<string, MailTlsPolicy>? tlsPolicies = null,
-        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false, bool pop3 = false)
+        MailLimitsConfig? limits = null, IReadOnlyList<string>? blocklists = null, bool allowPlaintextAuthOnLoopback = false, bool pop3 = false,
+        bool imap = false, IReadOnlyList<MailDkimKeyConfig>? dkim = null)
     {
         var d = MailServerConfig.EmbeddedDefault(DataPath, Hostname);
         // POP3 only when a test reads mail with it: every port probed free may be taken again before the server binds it.
         MailListenerConfig[] readers = pop3
             ? [new(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, Pop3Port)), new(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.Loopback, Pop3TlsPort))]
             : [];
+        if (imap) readers = [.. readers, new(MailListenerKind.Imap, new IPEndPoint(IPAddress.Loopback, ImapPort)), new(MailListenerKind.ImapTls, new IPEndPoint(IPAddress.Loopback, ImapTlsPort))];
         return new MailServerConfig
         {
             Hostname = d.Hostname,
@@ -89,6 +97,7 @@ public sealed class TestMailSite : IDisposable
             RelayHostCredentials = relayHostCredentials,
             Queue = queue ?? new MailQueueConfig(),
             TlsPolicies = tlsPolicies ?? new Dictionary<string, MailTlsPolicy>(),
+            Dkim = dkim ?? [],
         };
     }
 

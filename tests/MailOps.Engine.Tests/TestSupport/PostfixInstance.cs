@@ -18,23 +18,30 @@ public sealed class PostfixInstance : IDisposable
     public string LogFile => Path.Combine(Directory, "maillog");
     /// <summary>myhostname of this instance.</summary>
     public string Hostname { get; }
+    /// <summary>The implicit-TLS (smtps, smtpd_tls_wrappermode) port on 127.0.0.1, 0 when not served.</summary>
+    public int SmtpsPort { get; }
+    /// <summary>Where the virtual mailboxes live: mail/&lt;domain&gt;/&lt;mailbox&gt;/ (Maildirs).</summary>
+    public string MailDirectory => Path.Combine(Directory, "mail");
 
-    private PostfixInstance(string directory, int port, string hostname)
+    private PostfixInstance(string directory, int port, string hostname, int smtpsPort = 0)
     {
         Directory = directory;
         Port = port;
         Hostname = hostname;
+        SmtpsPort = smtpsPort;
     }
 
     /// <summary>Starts Postfix accepting mail for <paramref name="domain"/> and its <paramref name="mailboxes"/> (local parts).</summary>
-    public static PostfixInstance Start(string hostname, string domain, params string[] mailboxes) => Start(hostname, domain, mailboxes, "", new Dictionary<string, string>());
+    public static PostfixInstance Start(string hostname, string domain, params string[] mailboxes) => Start(hostname, domain, mailboxes, "");
 
     /// <summary>
     /// As <see cref="Start(string, string, string[])"/>, with <paramref name="extraMainCf"/> lines that replace (by parameter
-    /// name) or add to the main.cf above, and <paramref name="confFiles"/> (name to content) written into the config
-    /// directory first; "{conf}" in both stands for that directory.
+    /// name) or add to the main.cf above, <paramref name="confFiles"/> (name to content) written into the config
+    /// directory first ("{conf}" in both stands for that directory), and, when <paramref name="smtps"/>, an implicit-TLS
+    /// smtpd on <see cref="SmtpsPort"/>.
     /// </summary>
-    public static PostfixInstance Start(string hostname, string domain, string[] mailboxes, string extraMainCf, IReadOnlyDictionary<string, string> confFiles)
+    public static PostfixInstance Start(string hostname, string domain, IReadOnlyList<string> mailboxes, string extraMainCf,
+        IReadOnlyDictionary<string, string>? confFiles = null, bool smtps = false)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("mailops-postfix-").FullName;
         Run("chmod", $"755 {dir}");
@@ -68,7 +75,7 @@ public sealed class PostfixInstance : IDisposable
         static string Key(string line) => line.Split('=')[0].Trim();
         var replaced = extra.Select(Key).ToHashSet();
         File.WriteAllLines(Path.Combine(conf, "main.cf"), mainCf.Split('\n').Where(l => !replaced.Contains(Key(l))).Concat(extra));
-        foreach (var (name, content) in confFiles) File.WriteAllText(Path.Combine(conf, name), content.Replace("{conf}", conf));
+        foreach (var (name, content) in confFiles ?? new Dictionary<string, string>()) File.WriteAllText(Path.Combine(conf, name), content.Replace("{conf}", conf));
         File.WriteAllLines(Path.Combine(conf, "vmailbox"), mailboxes.Select(m => $"{m}@{domain} {domain}/{m}/"));
         // Debian's master.cf with smtpd moved to our port and every service out of the chroot (no /var/spool/postfix copy of /etc).
         var master = File.ReadAllLines("/etc/postfix/master.cf")
@@ -81,8 +88,11 @@ public sealed class PostfixInstance : IDisposable
                 f[4] = "n";
                 return string.Join(' ', f);
             });
+        var smtpsPort = smtps ? FreePort() : 0;
+        // RFC 8314 3.3: smtps is smtpd with TLS from the first byte.
+        if (smtps) master = master.Append($"127.0.0.1:{smtpsPort} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes");
         File.WriteAllLines(Path.Combine(conf, "master.cf"), master);
-        var instance = new PostfixInstance(dir, port, hostname);
+        var instance = new PostfixInstance(dir, port, hostname, smtpsPort);
         var (code, output) = Run("postfix", $"-c {conf} start");
         if (code != 0) throw new InvalidOperationException($"postfix start failed ({code}): {output} {instance.ReadLog()}");
         // Not a probe connection: that would put its own connect/disconnect lines in the log the tests read.

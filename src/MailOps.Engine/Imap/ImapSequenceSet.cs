@@ -1,0 +1,31 @@
+namespace MailOps.Engine.Imap;
+
+/// <summary>
+/// A sequence set (RFC 3501 9, sequence-set): numbers and ranges of message sequence numbers or UIDs, where "*" stands
+/// for the largest number in use. A range may be written either way round ("4:2" is "2:4", RFC 3501 9).
+/// </summary>
+internal sealed class ImapSequenceSet
+{
+    /// <summary>"*": the largest number in use.</summary>
+    public const uint Star = 0;
+
+    private readonly List<(uint From, uint To)> _ranges;
+
+    public ImapSequenceSet(List<(uint From, uint To)> ranges) => _ranges = ranges;
+
+    /// <summary>True when <paramref name="value"/> is in the set, "*" taken as <paramref name="largest"/>.</summary>
+    public bool Contains(uint value, uint largest)
+    {
+        foreach (var (from, to) in _ranges)
+        {
+            var a = from == Star ? largest : from;
+            var b = to == Star ? largest : to;
+            if (a > b) (a, b) = (b, a);
+            if (value >= a && value <= b) return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when a number in the set is beyond <paramref name="largest"/> (a sequence number that does not exist).</summary>
+    public bool ExceedsLargest(uint largest) => _ranges.Any(r => r.From > largest || r.To > largest);
+}
