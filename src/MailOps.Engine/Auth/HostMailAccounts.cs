@@ -80,7 +80,7 @@ public static class HostMailAccounts
         TrySplitTable(aliasesTable, out _, out var path) ? path : aliasesTable;
 
     /// <summary>The passwd-file <paramref name="usersFile"/> as it is now (empty when there is none), to look users up in.</summary>
-    /// <exception cref="HostCommandException">It could not be read.</exception>
+    /// <exception cref="IOException">It could not be read.</exception>
     public static async Task<PasswdFile> ReadUsersAsync(HostConnection host, string usersFile, CancellationToken cancellationToken = default) =>
         PasswdFile.FromText(await HostTextFile.ReadAsync(host, usersFile, cancellationToken).ConfigureAwait(false) ?? "", usersFile);
 
@@ -107,7 +107,7 @@ public static class HostMailAccounts
         EditUsersAsync(host, usersFile, file => file.Remove(address.Trim()) ? true : throw new MailUserNotFoundException(address), cancellationToken);
 
     /// <summary>The virtual(5) table as it is now (empty when there is none), to look aliases up in.</summary>
-    /// <exception cref="HostCommandException">It could not be read.</exception>
+    /// <exception cref="IOException">It could not be read.</exception>
     public static async Task<VirtualAliasMap> ReadAliasesAsync(HostConnection host, string aliasesTable, CancellationToken cancellationToken = default) =>
         VirtualAliasMap.FromText(await HostTextFile.ReadAsync(host, FileOf(aliasesTable), cancellationToken).ConfigureAwait(false) ?? "");
 

@@ -61,7 +61,7 @@ public static class HostTextFile
     public static string BackupPath(string path) => path + ".bak";
 
     /// <summary>The text of <paramref name="path"/> on <paramref name="host"/>; null when there is no such file.</summary>
-    /// <exception cref="HostCommandException">The file could not be read.</exception>
+    /// <exception cref="IOException">The file could not be read (its error output says why).</exception>
     /// <exception cref="InvalidDataException">The file is not UTF-8 text.</exception>
     public static async Task<string?> ReadAsync(HostConnection host, string path, CancellationToken cancellationToken = default)
     {
@@ -76,9 +76,8 @@ public static class HostTextFile
     /// With <paramref name="postmapTable"/> (<c>type:path</c>), <c>postmap</c> rebuilds that table under the same lock;
     /// when it fails the previous file is put back.
     /// </summary>
-    /// <exception cref="HostCommandException">The file could not be read or replaced, or postmap failed.</exception>
+    /// <exception cref="IOException">The file could not be read or replaced, postmap failed, or other writers kept changing it.</exception>
     /// <exception cref="InvalidDataException">The file is not UTF-8 text.</exception>
-    /// <exception cref="IOException">Other writers kept changing the file.</exception>
     public static async Task<T> EditAsync<T>(
         HostConnection host, string path, Func<string, (string Text, T Result)> edit, string? postmapTable = null,
         CancellationToken cancellationToken = default)
@@ -95,7 +94,8 @@ public static class HostTextFile
             };
             var written = await host.RunAsync(command, cancellationToken).ConfigureAwait(false);
             if (written.Succeeded) return result;
-            if (written.ExitCode != ChangedSinceRead) throw new HostCommandException(host.ComputerName, command, written);
+            if (written.ExitCode != ChangedSinceRead)
+                throw new IOException($"{host.ComputerName}: {path} was not changed: {Problem(written.Error, written.ExitCode)}");
             if (attempt == Attempts)
                 throw new IOException($"{host.ComputerName}: {path} was changed by other writers {Attempts} times while this change was made; it was not made.");
         }
@@ -111,7 +111,7 @@ public static class HostTextFile
         await running.Output.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         var (exitCode, error) = await running.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         if (exitCode == NoFile) return (null, null);
-        if (exitCode != 0) throw new HostCommandException(host.ComputerName, command, new HostCommandResult(exitCode, "", error));
+        if (exitCode != 0) throw new IOException($"{host.ComputerName}: {path} could not be read: {Problem(error, exitCode)}");
         var bytes = buffer.ToArray();
         try
         {
@@ -122,6 +122,9 @@ public static class HostTextFile
             throw new InvalidDataException($"{host.ComputerName}: {path} is not UTF-8 text; it is left as it is.", e);
         }
     }
+
+    private static string Problem(string error, int exitCode) =>
+        string.IsNullOrWhiteSpace(error) ? $"exit code {exitCode}" : error.Trim();
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }
