@@ -25,7 +25,9 @@ public static class HostTextFile
     private const string ReadScript = "[ -e \"$1\" ] || exit 66; exec cat -- \"$1\"";
 
     // $1 = the file, $2 = sha256 of the file as read ("-": there was none), $3 = sha256 of the new text on standard
-    // input, $4 = a table for postmap after the change ("": none). Symlinks are followed, so the target is replaced.
+    // input, $4 = a table for postmap after the change ("": none), $5 = the new text's length in bytes: exactly that much
+    // is read, so the script never depends on the end of its input arriving.
+    // Symlinks are followed, so the target is replaced.
     private const string WriteScript = """
         f=$1
         if [ -L "$f" ]; then f=$(readlink -f -- "$f") || exit 1; fi
@@ -33,7 +35,7 @@ public static class HostTextFile
         umask 077
         t=$(mktemp -- "$d/.$b.XXXXXX") || exit 1
         trap 'rm -f -- "$t"' EXIT
-        cat > "$t" || exit 1
+        head -c "$5" > "$t" || exit 1
         n=$(sha256sum < "$t") || exit 1
         [ "${n%% *}" = "$3" ] || { echo "$f: the new text arrived incomplete; the file was not replaced" >&2; exit 1; }
         exec 9>>"$f.lock" || exit 1
@@ -88,7 +90,8 @@ public static class HostTextFile
             var (current, hash) = await ReadWithHashAsync(host, path, cancellationToken).ConfigureAwait(false);
             var (text, result) = edit(current ?? "");
             var bytes = StrictUtf8.GetBytes(text);
-            var command = new HostCommand("sh", "-c", WriteScript, "sh", path, hash ?? "-", Sha256(bytes), postmapTable ?? "")
+            var command = new HostCommand("sh", "-c", WriteScript, "sh", path, hash ?? "-", Sha256(bytes), postmapTable ?? "",
+                bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
                 Input = bytes,
             };

@@ -31,7 +31,8 @@ public static class PosixShell
         foreach (var argument in command.Arguments) program.Append(' ').Append(Quote(argument));
         // sshd runs the command with a user PATH that often lacks the sbin directories where postconf and postfix live.
         const string Path = "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\"; export PATH; ";
-        if (command.Input is not null) return Path + "exec " + program;
+        // SSH.NET sends no EOF for input it was given no bytes of: empty input is /dev/null, so the program still sees its end.
+        if (command.Input is { } input) return Path + "exec " + program + (input.IsEmpty ? " </dev/null" : "");
         // The program runs in the background with no input; a watcher reads the channel's input (saved as fd 3, as a
         // background job's own stdin is /dev/null) and, when it ends because the client closed the channel, stops it.
         return Path + "exec 3<&0; "

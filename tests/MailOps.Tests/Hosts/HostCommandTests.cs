@@ -79,6 +79,8 @@ public sealed class HostCommandTests(SshFleet fleet) : IClassFixture<SshFleet>
         {
             var output = await host.RunForOutputAsync(new HostCommand("sha256sum") { Input = input });
             Assert.Equal(expected, output.Split(' ')[0]);
+            // Empty input ends at once too (SSH.NET would send no EOF for it).
+            Assert.Equal("0", (await host.RunForOutputAsync(new HostCommand("wc", "-c") { Input = Array.Empty<byte>() })).Trim());
         }
     }
 
