@@ -5,7 +5,7 @@ namespace MailOps.PowerShell;
 /// <summary>A mail user as the cmdlets return it: everything but the password hash, which stays in the users file.</summary>
 public sealed class MailUserInfo
 {
-    internal MailUserInfo(MailUser user, string usersFile, string? configPath)
+    internal MailUserInfo(MailUser user, string usersFile, string? configPath, string? computerName = null)
     {
         Address = user.Address;
         Domain = user.Address[(user.Address.LastIndexOf('@') + 1)..];
@@ -13,6 +13,7 @@ public sealed class MailUserInfo
         QuotaBytes = user.QuotaBytes;
         UsersFile = usersFile;
         ConfigPath = configPath;
+        ComputerName = computerName;
     }
 
     /// <summary>The login name and mailbox address, lower-case.</summary>
@@ -32,6 +33,12 @@ public sealed class MailUserInfo
 
     /// <summary>The server configuration file the user was read through; null for the embedded default. Pipes into -ConfigPath.</summary>
     public string? ConfigPath { get; }
+
+    /// <summary>
+    /// The host whose file this came from (-Session, or this machine with -UsersFile/-AliasesFile); null for the bundled
+    /// server. Piped into the user and alias cmdlets it sends each object back to its own host.
+    /// </summary>
+    public string? ComputerName { get; }
 
     /// <inheritdoc />
     public override string ToString() => Address;

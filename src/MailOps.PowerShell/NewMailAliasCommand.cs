@@ -3,10 +3,10 @@ using MailOps.Engine.Auth;
 
 namespace MailOps.PowerShell;
 
-/// <summary>New-MailAlias: adds an alias (or an @domain catch-all) to the server's virtual(5) table.</summary>
+/// <summary>New-MailAlias: adds an alias (or an @domain catch-all) to the server's (or each host's) virtual(5) table.</summary>
 [Cmdlet(VerbsCommon.New, "MailAlias", SupportsShouldProcess = true)]
 [OutputType(typeof(MailAliasInfo))]
-public sealed class NewMailAliasCommand : MailAccountCommand
+public sealed class NewMailAliasCommand : MailAliasCommand
 {
     /// <summary>The alias address in a local domain, or "@domain" for a catch-all.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -34,6 +34,15 @@ public sealed class NewMailAliasCommand : MailAccountCommand
                 return;
             }
         }
+        var destinations = Destination;
+        if (OnHosts)
+        {
+            ChangeOnHosts(address, AliasesTableOnAsync,
+                (session, table) => ShouldProcess(address, $"Create mail alias to {string.Join(", ", destinations)} in {session.ComputerName}:{table}"),
+                (session, table, token) => HostMailAccounts.AddAliasAsync(session.Connection, table, address, destinations, token),
+                (session, table, alias) => WriteObject(ToInfo(alias, session, table)));
+            return;
+        }
         var directory = OpenDirectory();
         if (directory is null) return;
         if (!ShouldProcess(address, $"Create mail alias to {string.Join(", ", Destination)} in {directory.AliasesFile}")) return;
@@ -41,17 +50,9 @@ public sealed class NewMailAliasCommand : MailAccountCommand
         {
             WriteObject(ToInfo(directory.AddAlias(address, Destination), directory));
         }
-        catch (MailDomainNotLocalException e)
+        catch (Exception e) when (e is MailDomainNotLocalException or MailAliasExistsException or IOException or UnauthorizedAccessException)
         {
-            WriteError(MailOpsErrors.Record(e, "MailAliasDomainNotLocal", ErrorCategory.InvalidArgument, address));
-        }
-        catch (MailAliasExistsException e)
-        {
-            WriteError(MailOpsErrors.Record(e, "MailAliasExists", ErrorCategory.ResourceExists, address));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteFileError(e, "MailAliasesFileWriteFailed", directory.AliasesFile);
+            WriteAccountError(e, address, directory.AliasesFile, writing: true);
         }
     }
 }

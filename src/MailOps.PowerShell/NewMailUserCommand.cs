@@ -4,10 +4,10 @@ using MailOps.Engine.Auth;
 
 namespace MailOps.PowerShell;
 
-/// <summary>New-MailUser: adds a mailbox user to the server's Dovecot passwd-file, the password stored as SHA512-CRYPT.</summary>
+/// <summary>New-MailUser: adds a mailbox user to the server's (or each host's) Dovecot passwd-file, the password stored as SHA512-CRYPT.</summary>
 [Cmdlet(VerbsCommon.New, "MailUser", SupportsShouldProcess = true, DefaultParameterSetName = PasswordSet)]
 [OutputType(typeof(MailUserInfo))]
-public sealed class NewMailUserCommand : MailAccountCommand
+public sealed class NewMailUserCommand : MailUserCommand
 {
     private const string PasswordSet = "Password";
     private const string CredentialSet = "Credential";
@@ -47,25 +47,27 @@ public sealed class NewMailUserCommand : MailAccountCommand
             WriteError(MailOpsErrors.InvalidArgument("The password is empty.", "InvalidPassword", address));
             return;
         }
+        long? quota = MyInvocation.BoundParameters.ContainsKey(nameof(QuotaBytes)) ? QuotaBytes : null;
+        if (OnHosts)
+        {
+            // Hashed here, once: only the hash travels, inside the new file on the command's standard input.
+            var hash = new Lazy<string>(() => SecurePassword.Hash(password));
+            ChangeOnHosts(address, UsersFileOnAsync,
+                (session, file) => ShouldProcess(address, $"Create mail user in {session.ComputerName}:{file}"),
+                (session, file, token) => HostMailAccounts.AddUserAsync(session.Connection, file, address, hash.Value, quota, token),
+                (session, file, user) => WriteObject(ToInfo(user, session, file)));
+            return;
+        }
         var directory = OpenDirectory();
         if (directory is null) return;
         if (!ShouldProcess(address, $"Create mail user in {directory.UsersFile}")) return;
-        long? quota = MyInvocation.BoundParameters.ContainsKey(nameof(QuotaBytes)) ? QuotaBytes : null;
         try
         {
             WriteObject(ToInfo(directory.AddUser(address, SecurePassword.Hash(password), quota), directory));
         }
-        catch (MailDomainNotLocalException e)
+        catch (Exception e) when (e is MailDomainNotLocalException or MailUserExistsException or IOException or UnauthorizedAccessException)
         {
-            WriteError(MailOpsErrors.Record(e, "MailUserDomainNotLocal", ErrorCategory.InvalidArgument, address));
-        }
-        catch (MailUserExistsException e)
-        {
-            WriteError(MailOpsErrors.Record(e, "MailUserExists", ErrorCategory.ResourceExists, address));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteFileError(e, "MailUsersFileWriteFailed", directory.UsersFile);
+            WriteAccountError(e, address, directory.UsersFile, writing: true);
         }
     }
 }

@@ -3,10 +3,10 @@ using MailOps.Engine.Auth;
 
 namespace MailOps.PowerShell;
 
-/// <summary>Remove-MailAlias: removes an alias from the server's virtual(5) table.</summary>
+/// <summary>Remove-MailAlias: removes an alias from the server's (or each host's) virtual(5) table.</summary>
 [Cmdlet(VerbsCommon.Remove, "MailAlias", SupportsShouldProcess = true)]
 [OutputType(typeof(void))]
-public sealed class RemoveMailAliasCommand : MailAccountCommand
+public sealed class RemoveMailAliasCommand : MailAliasCommand
 {
     /// <summary>The alias to remove ("@domain" for a catch-all).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -17,6 +17,24 @@ public sealed class RemoveMailAliasCommand : MailAccountCommand
     protected override void ProcessRecord()
     {
         var address = Address.Trim().ToLowerInvariant();
+        if (OnHosts)
+        {
+            ChangeOnHosts(address, async (session, token) =>
+                {
+                    var table = await AliasesTableOnAsync(session, token).ConfigureAwait(false);
+                    _ = (await HostMailAccounts.ReadAliasesAsync(session.Connection, table, token).ConfigureAwait(false)).Find(address)
+                        ?? throw new MailAliasNotFoundException(address);
+                    return table;
+                },
+                (session, table) => ShouldProcess(address, $"Remove mail alias from {session.ComputerName}:{table}"),
+                async (session, table, token) =>
+                {
+                    await HostMailAccounts.RemoveAliasAsync(session.Connection, table, address, token).ConfigureAwait(false);
+                    return true;
+                },
+                (_, _, _) => { });
+            return;
+        }
         var directory = OpenDirectory();
         if (directory is null) return;
         try
@@ -25,13 +43,9 @@ public sealed class RemoveMailAliasCommand : MailAccountCommand
             if (!ShouldProcess(address, $"Remove mail alias from {directory.AliasesFile}")) return;
             directory.RemoveAlias(address);
         }
-        catch (MailAliasNotFoundException e)
+        catch (Exception e) when (e is MailAliasNotFoundException or IOException or UnauthorizedAccessException)
         {
-            WriteError(MailOpsErrors.Record(e, "MailAliasNotFound", ErrorCategory.ObjectNotFound, address));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteFileError(e, "MailAliasesFileWriteFailed", directory.AliasesFile);
+            WriteAccountError(e, address, directory.AliasesFile, writing: true);
         }
     }
 }

@@ -3,10 +3,10 @@ using MailOps.Engine.Auth;
 
 namespace MailOps.PowerShell;
 
-/// <summary>Remove-MailUser: removes a mailbox user from the passwd-file; its stored mail is kept.</summary>
+/// <summary>Remove-MailUser: removes a mailbox user from the passwd-file (the server's or each host's); its stored mail is kept.</summary>
 [Cmdlet(VerbsCommon.Remove, "MailUser", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveMailUserCommand : MailAccountCommand
+public sealed class RemoveMailUserCommand : MailUserCommand
 {
     /// <summary>The user to remove.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -17,6 +17,24 @@ public sealed class RemoveMailUserCommand : MailAccountCommand
     protected override void ProcessRecord()
     {
         var address = Address.Trim();
+        if (OnHosts)
+        {
+            ChangeOnHosts(address, async (session, token) =>
+                {
+                    var file = await UsersFileOnAsync(session, token).ConfigureAwait(false);
+                    _ = (await HostMailAccounts.ReadUsersAsync(session.Connection, file, token).ConfigureAwait(false)).Find(address)
+                        ?? throw new MailUserNotFoundException(address);
+                    return file;
+                },
+                (session, file) => ShouldProcess(address, $"Remove mail user from {session.ComputerName}:{file}"),
+                async (session, file, token) =>
+                {
+                    await HostMailAccounts.RemoveUserAsync(session.Connection, file, address, token).ConfigureAwait(false);
+                    return true;
+                },
+                (_, _, _) => { });
+            return;
+        }
         var directory = OpenDirectory();
         if (directory is null) return;
         try
@@ -25,13 +43,9 @@ public sealed class RemoveMailUserCommand : MailAccountCommand
             if (!ShouldProcess(address, $"Remove mail user from {directory.UsersFile}")) return;
             directory.RemoveUser(address);
         }
-        catch (MailUserNotFoundException e)
+        catch (Exception e) when (e is MailUserNotFoundException or IOException or UnauthorizedAccessException)
         {
-            WriteError(MailOpsErrors.Record(e, "MailUserNotFound", ErrorCategory.ObjectNotFound, address));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteFileError(e, "MailUsersFileWriteFailed", directory.UsersFile);
+            WriteAccountError(e, address, directory.UsersFile, writing: true);
         }
     }
 }

@@ -4,10 +4,10 @@ using MailOps.Engine.Auth;
 
 namespace MailOps.PowerShell;
 
-/// <summary>Set-MailUser: changes a mailbox user's password, quota or whether it may log in.</summary>
+/// <summary>Set-MailUser: changes a mailbox user's password, quota or whether it may log in, on the server or on each host.</summary>
 [Cmdlet(VerbsCommon.Set, "MailUser", SupportsShouldProcess = true)]
 [OutputType(typeof(MailUserInfo))]
-public sealed class SetMailUserCommand : MailAccountCommand
+public sealed class SetMailUserCommand : MailUserCommand
 {
     /// <summary>The user to change.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -44,12 +44,40 @@ public sealed class SetMailUserCommand : MailAccountCommand
             WriteError(MailOpsErrors.InvalidArgument("The password is empty.", "InvalidPassword", address));
             return;
         }
-        var directory = OpenDirectory();
-        if (directory is null) return;
         var changes = new List<string>();
         if (Password is not null) changes.Add("set password");
         if (quota is not null) changes.Add(quota == 0 ? "remove quota" : $"set quota to {quota} bytes");
         if (enabled is not null) changes.Add(enabled.Value ? "enable logins" : "disable logins");
+        var password = Password;
+        var hash = new Lazy<string?>(() => password is null ? null : SecurePassword.Hash(password));
+        if (OnHosts)
+        {
+            ChangeOnHosts(address, async (session, token) =>
+                {
+                    var file = await UsersFileOnAsync(session, token).ConfigureAwait(false);
+                    var current = (await HostMailAccounts.ReadUsersAsync(session.Connection, file, token).ConfigureAwait(false)).Find(address)
+                        ?? throw new MailUserNotFoundException(address);
+                    return (File: file, Current: current);
+                },
+                (session, found) =>
+                {
+                    // Nothing to change: still report an unknown user (done above), and -PassThru still returns the user.
+                    if (changes.Count == 0)
+                    {
+                        if (PassThru) WriteObject(ToInfo(found.Current, session, found.File));
+                        return false;
+                    }
+                    return ShouldProcess($"{address} on {session.ComputerName}:{found.File}", string.Join(", ", changes));
+                },
+                (session, found, token) => HostMailAccounts.SetUserAsync(session.Connection, found.File, address, hash.Value, quota, enabled, token),
+                (session, found, user) =>
+                {
+                    if (PassThru) WriteObject(ToInfo(user, session, found.File));
+                });
+            return;
+        }
+        var directory = OpenDirectory();
+        if (directory is null) return;
         try
         {
             if (changes.Count == 0)
@@ -60,17 +88,12 @@ public sealed class SetMailUserCommand : MailAccountCommand
                 return;
             }
             if (!ShouldProcess(address, string.Join(", ", changes))) return;
-            var hash = Password is null ? null : SecurePassword.Hash(Password);
-            var user = directory.SetUser(address, hash, quota, enabled);
+            var user = directory.SetUser(address, hash.Value, quota, enabled);
             if (PassThru) WriteObject(ToInfo(user, directory));
         }
-        catch (MailUserNotFoundException e)
+        catch (Exception e) when (e is MailUserNotFoundException or IOException or UnauthorizedAccessException)
         {
-            WriteError(MailOpsErrors.Record(e, "MailUserNotFound", ErrorCategory.ObjectNotFound, address));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            WriteFileError(e, "MailUsersFileWriteFailed", directory.UsersFile);
+            WriteAccountError(e, address, directory.UsersFile, writing: true);
         }
     }
 }

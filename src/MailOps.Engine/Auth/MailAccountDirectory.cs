@@ -85,14 +85,20 @@ public sealed class MailAccountDirectory
     /// <exception cref="MailUserExistsException">The user exists.</exception>
     public MailUser AddUser(string address, string passwordHash, long? quotaBytes = null)
     {
+        var normalized = LocalAddress(address, allowCatchAll: false);
+        var file = PasswdFile.Load(UsersFile);
+        var user = AddUser(file, normalized, passwordHash, quotaBytes);
+        Save(file);
+        return user;
+    }
+
+    /// <summary>Adds the user to <paramref name="file"/> (not saved): the one way a user is added, here and on a host.</summary>
+    internal static MailUser AddUser(PasswdFile file, string normalizedAddress, string passwordHash, long? quotaBytes)
+    {
         ArgumentException.ThrowIfNullOrEmpty(passwordHash);
         if (quotaBytes is < 0)
             throw new ArgumentOutOfRangeException(nameof(quotaBytes), "A quota cannot be negative.");
-        var normalized = LocalAddress(address, allowCatchAll: false);
-        var file = PasswdFile.Load(UsersFile);
-        var user = file.Add(new MailUser { Address = normalized, PasswordHash = passwordHash, QuotaBytes = quotaBytes is 0 ? null : quotaBytes });
-        Save(file);
-        return user;
+        return file.Add(new MailUser { Address = normalizedAddress, PasswordHash = passwordHash, QuotaBytes = quotaBytes is 0 ? null : quotaBytes });
     }
 
     /// <summary>
@@ -104,6 +110,16 @@ public sealed class MailAccountDirectory
     {
         ArgumentNullException.ThrowIfNull(address);
         var file = PasswdFile.Load(UsersFile);
+        var user = SetUser(file, address, passwordHash, quotaBytes, enabled);
+        if (passwordHash is not null || quotaBytes is not null || enabled is not null)
+            Save(file);
+        return user;
+    }
+
+    /// <summary>Changes the user in <paramref name="file"/> (not saved); null leaves a setting as it is.</summary>
+    /// <exception cref="MailUserNotFoundException">No such user.</exception>
+    internal static MailUser SetUser(PasswdFile file, string address, string? passwordHash, long? quotaBytes, bool? enabled)
+    {
         var user = file.Find(address) ?? throw new MailUserNotFoundException(address);
         if (passwordHash is not null)
             user = file.SetPasswordHash(address, passwordHash);
@@ -111,8 +127,6 @@ public sealed class MailAccountDirectory
             user = file.SetQuota(address, quotaBytes is 0 ? null : quotaBytes);
         if (enabled is not null)
             user = file.SetEnabled(address, enabled.Value);
-        if (passwordHash is not null || quotaBytes is not null || enabled is not null)
-            Save(file);
         return user;
     }
 
@@ -128,15 +142,13 @@ public sealed class MailAccountDirectory
     }
 
     /// <summary>The aliases whose address matches <paramref name="pattern"/> ('*' and '?'), in file order.</summary>
-    public IReadOnlyList<VirtualAlias> GetAliases(string pattern = "*") =>
-        VirtualAliasMap.Load(AliasesFile).Entries.Where(a => Wildcard.Matches(pattern, a.Pattern)).ToList();
+    public IReadOnlyList<VirtualAlias> GetAliases(string pattern = "*") => VirtualAliasMap.Load(AliasesFile).List(pattern);
 
     /// <summary>The alias for exactly <paramref name="address"/> (case-insensitive), or null.</summary>
     public VirtualAlias? FindAlias(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var key = address.Trim().ToLowerInvariant();
-        return VirtualAliasMap.Load(AliasesFile).Entries.FirstOrDefault(a => a.Pattern == key);
+        return VirtualAliasMap.Load(AliasesFile).Find(address);
     }
 
     /// <summary>Adds an alias: mail to <paramref name="address"/> (or, for "@domain", to any unknown address there) goes to <paramref name="destinations"/>.</summary>
@@ -147,6 +159,17 @@ public sealed class MailAccountDirectory
     {
         ArgumentNullException.ThrowIfNull(destinations);
         var normalized = LocalAddress(address, allowCatchAll: true);
+        var map = VirtualAliasMap.Load(AliasesFile);
+        var alias = AddAlias(map, normalized, destinations);
+        SaveAliases(map);
+        return alias;
+    }
+
+    /// <summary>Adds the alias to <paramref name="map"/> (not saved): the one way an alias is added, here and on a host.</summary>
+    /// <exception cref="ArgumentException">A destination is not a mail address.</exception>
+    /// <exception cref="MailAliasExistsException">The alias exists.</exception>
+    internal static VirtualAlias AddAlias(VirtualAliasMap map, string normalizedAddress, IEnumerable<string> destinations)
+    {
         var targets = new List<string>();
         foreach (var destination in destinations)
         {
@@ -154,12 +177,9 @@ public sealed class MailAccountDirectory
                 throw new ArgumentException(error, nameof(destinations));
             targets.Add(target);
         }
-        var map = VirtualAliasMap.Load(AliasesFile);
-        if (map.Lookup(normalized) is not null)
-            throw new MailAliasExistsException(normalized);
-        var alias = map.Set(normalized, targets);
-        SaveAliases(map);
-        return alias;
+        if (map.Lookup(normalizedAddress) is not null)
+            throw new MailAliasExistsException(normalizedAddress);
+        return map.Set(normalizedAddress, targets);
     }
 
     /// <summary>Removes an alias.</summary>
@@ -173,10 +193,14 @@ public sealed class MailAccountDirectory
         SaveAliases(map);
     }
 
+    /// <summary>The address lower-case and normalised.</summary>
+    /// <exception cref="ArgumentException">It is not a mail address.</exception>
+    internal static string NormalizeAddress(string address, bool allowCatchAll) =>
+        TryNormalizeAddress(address, allowCatchAll, out var normalized, out var error) ? normalized : throw new ArgumentException(error, nameof(address));
+
     string LocalAddress(string address, bool allowCatchAll)
     {
-        if (!TryNormalizeAddress(address, allowCatchAll, out var normalized, out var error))
-            throw new ArgumentException(error, nameof(address));
+        var normalized = NormalizeAddress(address, allowCatchAll);
         if (!_domains.Contains(normalized[(normalized.LastIndexOf('@') + 1)..]))
             throw new MailDomainNotLocalException(normalized, Domains);
         return normalized;

@@ -45,6 +45,19 @@ public sealed class PasswdFile
         return file;
     }
 
+    /// <summary>
+    /// Reads passwd-file text held elsewhere (a file on another host); <paramref name="path"/> names where it came from.
+    /// Change it and <see cref="Render"/> the new text; <see cref="Save"/> would write to that path on this machine.
+    /// </summary>
+    public static PasswdFile FromText(string text, string path)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(path);
+        var file = new PasswdFile(path);
+        file.Parse(text);
+        return file;
+    }
+
     /// <summary>The user with <paramref name="address"/> (case-insensitive, as Dovecot's %Lu lookup), or null.</summary>
     public MailUser? Find(string address)
     {

@@ -50,6 +50,21 @@ public sealed class VirtualAliasMap
         _lines.Select(l => l.Owner).OfType<Entry>().Distinct().Where(e => !e.Removed && ReferenceEquals(_entries.GetValueOrDefault(e.Pattern), e))
             .Select(e => new VirtualAlias(e.Pattern, e.Result)).ToList();
 
+    /// <summary>The entries whose pattern matches <paramref name="pattern"/>: '*' any run, '?' one character.</summary>
+    public IReadOnlyList<VirtualAlias> List(string pattern = "*")
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        return Entries.Where(a => Wildcard.Matches(pattern, a.Pattern)).ToList();
+    }
+
+    /// <summary>The entry for exactly <paramref name="pattern"/> (case-insensitive, surrounding white space ignored), or null.</summary>
+    public VirtualAlias? Find(string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        var key = pattern.Trim().ToLowerInvariant();
+        return Entries.FirstOrDefault(a => a.Pattern == key);
+    }
+
     /// <summary>Reads a virtual(5) file; a missing file is an empty map.</summary>
     public static VirtualAliasMap Load(string path)
     {

@@ -18,6 +18,12 @@ public sealed class HostCommand
     /// <summary>The arguments, each passed as one word.</summary>
     public IReadOnlyList<string> Arguments { get; }
 
+    /// <summary>
+    /// Bytes written to the program's standard input, which is then closed; null: the program reads nothing. Data
+    /// that must not appear on a command line (a users file with password hashes) travels this way.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Input { get; init; }
+
     /// <summary>The command as a quoted shell line, for messages and -Verbose.</summary>
     public override string ToString() => string.Join(' ', new[] { Program }.Concat(Arguments).Select(PosixShell.Quote));
 }

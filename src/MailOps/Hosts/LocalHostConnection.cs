@@ -26,7 +26,26 @@ public sealed class LocalHostConnection : HostConnection
             UseShellExecute = false,
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{command.Program} did not start.");
-        process.StandardInput.Close();
+        if (command.Input is { } input)
+        {
+            // Input is written while the caller reads output, so a program that writes before it reads cannot stall.
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    process.StandardInput.BaseStream.Write(input.Span);
+                    process.StandardInput.Close();
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // The program ended without reading all of it; its exit code says why.
+                }
+            }, CancellationToken.None);
+        }
+        else
+        {
+            process.StandardInput.Close();
+        }
         // Standard error is collected while output is read, so neither pipe can fill and stall the program.
         var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var kill = cancellationToken.Register(() => Kill(process));

@@ -19,7 +19,8 @@ public static class PosixShell
     /// <summary>
     /// The command line that runs <paramref name="command"/> on a remote shell: program and arguments each quoted,
     /// behind <c>sudo -n --</c> when <paramref name="sudo"/> (never prompting for a password). The program is stopped
-    /// when the SSH channel closes, since sshd does not pass signals to root sessions.
+    /// when the SSH channel closes, since sshd does not pass signals to root sessions. A command with
+    /// <see cref="HostCommand.Input"/> reads the channel itself, so it has no such watcher: it ends when its input does.
     /// </summary>
     public static string CommandLine(HostCommand command, bool sudo)
     {
@@ -29,9 +30,12 @@ public static class PosixShell
         program.Append(Quote(command.Program));
         foreach (var argument in command.Arguments) program.Append(' ').Append(Quote(argument));
         // sshd runs the command with a user PATH that often lacks the sbin directories where postconf and postfix live.
+        const string Path = "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\"; export PATH; ";
+        // SSH.NET sends no EOF for input it was given no bytes of: empty input is /dev/null, so the program still sees its end.
+        if (command.Input is { } input) return Path + "exec " + program + (input.IsEmpty ? " </dev/null" : "");
         // The program runs in the background with no input; a watcher reads the channel's input (saved as fd 3, as a
         // background job's own stdin is /dev/null) and, when it ends because the client closed the channel, stops it.
-        return "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\"; export PATH; exec 3<&0; "
+        return Path + "exec 3<&0; "
             + program + " </dev/null 3<&- & p=$!; "
             + "{ cat <&3 >/dev/null 2>&1; kill $p 2>/dev/null; } & w=$!; exec 3<&-; "
             + "wait $p; s=$?; kill $w 2>/dev/null; exit $s";

@@ -102,6 +102,12 @@ public sealed class SshHostConnection : HostConnection
         var ssh = _client.CreateCommand(PosixShell.CommandLine(command, Sudo));
         ssh.CommandTimeout = Timeout.InfiniteTimeSpan;
         var execution = ssh.ExecuteAsync(cancellationToken);
+        if (command.Input is { } input)
+        {
+            // Closing the stream sends EOF: the program sees the end of its input.
+            await using var stdin = ssh.CreateInputStream();
+            await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+        }
         async Task<(int, string)> Wait(CancellationToken token)
         {
             await execution.WaitAsync(token).ConfigureAwait(false);

@@ -95,40 +95,9 @@ public sealed class DovecotLoginTests : IAsyncLifetime
         Assert.True(await ours.AuthenticateAsync("carol@example.com", "new password", CancellationToken.None));
     }
 
-    // Dovecot's passwd-file driver stats the file at most once a second (db-passwd-file.c), so a change shows
-    // within about a second, not at once.
-    static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                return false;
-            await Task.Delay(250);
-        }
-        return true;
-    }
+    static Task<bool> EventuallyAsync(Func<Task<bool>> condition) => DovecotAuthServer.EventuallyAsync(condition);
 
-    static async Task<bool> MailKitLogsInAsync(DovecotAuthServer dovecot, string user, string password)
-    {
-        using var client = new ImapClient();
-        await client.ConnectAsync("127.0.0.1", dovecot.Port, SecureSocketOptions.None);
-        try
-        {
-            await client.AuthenticateAsync(user, password);
-            // A session that really opens: the mail process found the user's home and Maildir.
-            await client.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
-            return true;
-        }
-        catch (AuthenticationException)
-        {
-            return false;
-        }
-        finally
-        {
-            await client.DisconnectAsync(true);
-        }
-    }
+    static Task<bool> MailKitLogsInAsync(DovecotAuthServer dovecot, string user, string password) => dovecot.LogsInAsync(user, password);
 
     static async Task<string> PythonLoginAsync(DovecotAuthServer dovecot, string user, string password)
     {

@@ -101,6 +101,42 @@ sealed class DovecotAuthServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether MailKit logs in as <paramref name="user"/> and opens the INBOX (the mail process found the user's home).</summary>
+    public async Task<bool> LogsInAsync(string user, string password)
+    {
+        using var client = new MailKit.Net.Imap.ImapClient();
+        await client.ConnectAsync("127.0.0.1", Port, MailKit.Security.SecureSocketOptions.None);
+        try
+        {
+            await client.AuthenticateAsync(user, password);
+            await client.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
+            return true;
+        }
+        catch (MailKit.Security.AuthenticationException)
+        {
+            return false;
+        }
+        finally
+        {
+            await client.DisconnectAsync(true);
+        }
+    }
+
+    // Dovecot's passwd-file driver stats the file at most once a second (db-passwd-file.c), so a change shows
+    // within about a second, not at once.
+    /// <summary>Whether <paramref name="condition"/> becomes true within 5 seconds (a passwd-file change takes up to one).</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                return false;
+            await Task.Delay(250);
+        }
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

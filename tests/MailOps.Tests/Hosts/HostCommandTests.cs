@@ -68,6 +68,23 @@ public sealed class HostCommandTests(SshFleet fleet) : IClassFixture<SshFleet>
     }
 
     [Fact]
+    public async Task Input_reaches_the_program_byte_for_byte_over_ssh_and_locally_and_ends_so_it_can_finish()
+    {
+        // More than an SSH channel window (2 MiB), with every byte value, so nothing is lost, changed or held back.
+        var input = new byte[3 * 1024 * 1024 + 17];
+        for (var i = 0; i < input.Length; i++) input[i] = (byte)(i * 7 + i / 256);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input));
+        await using var ssh = await Connect();
+        foreach (HostConnection host in new HostConnection[] { ssh, LocalHostConnection.Instance })
+        {
+            var output = await host.RunForOutputAsync(new HostCommand("sha256sum") { Input = input });
+            Assert.Equal(expected, output.Split(' ')[0]);
+            // Empty input ends at once too (SSH.NET would send no EOF for it).
+            Assert.Equal("0", (await host.RunForOutputAsync(new HostCommand("wc", "-c") { Input = Array.Empty<byte>() })).Trim());
+        }
+    }
+
+    [Fact]
     public async Task Exit_code_and_standard_error_come_back_apart_from_standard_output()
     {
         await using var ssh = await Connect();
