@@ -14,8 +14,9 @@ namespace MailOps.Engine.Delivery;
 /// virtual alias expansion, and the virtual delivery agents. One dispatcher hands whole messages to up to
 /// <see cref="Concurrency"/> workers at once (Postfix runs parallel delivery agents the same way); never two workers on
 /// one message, and copies to one mailbox queue behind its dovecot-uidlist lock. Every recipient is delivered once: a
-/// message found in active that this run did not move there is "maybe delivered", and a copy already in the mailbox is
-/// recognised, not repeated; the envelope is rewritten only when the message stays queued.
+/// message found in active that this run did not move there, or in incoming by the run's first pass (a power loss may
+/// undo the unsynced move into active), is "maybe delivered", and a copy already in the mailbox is recognised, not
+/// repeated; the envelope is rewritten only when the message stays queued.
 /// It is also the queue manager for the rest of the path: non-local recipients go to <see cref="Remote"/> (Postfix's
 /// smtp), deferred messages return to active when their <see cref="Envelope.NextAttempt"/> comes (<see cref="Retry"/>),
 /// and recipients that failed for good, or for too long, go back to the sender through <see cref="Notifier"/>.
