@@ -86,7 +86,7 @@ try {
                         $pids = @(Get-Descendants $s.Pid | ForEach-Object { '-p'; "$_" })
                         $mode = if ($TraceCalls) { @('-e', "trace=$TraceCalls", '-y', '-qq') }
                             elseif ($FsyncPaths) { @('-e', 'trace=fsync,fdatasync', '-y', '-qq') } else { @('-c') }
-                        $tracer = Start-Process strace -ArgumentList ($mode + @('-f', '-o', $traceFile) + $pids) -PassThru -NoNewWindow
+                        $tracer = Start-Process strace -ArgumentList (@($mode) + @('-f', '-o', $traceFile) + $pids) -PassThru -NoNewWindow
                         Start-Sleep -Seconds 2
                     }
                     if ($PerfDirectory -and $name -eq 'MailOps') {
