@@ -204,6 +204,41 @@ postlog   unix-dgram n  -       n       -       1       postlogd
     return @{ MasterPid = $masterPid; Conf = $conf.FullName; Queue = $queue }
 }
 
+# The two servers the SMTP benchmarks compare, each with the mailboxes $Recipient and $WarmRecipient (script variables).
+function Start-MailOpsServer([string] $Dir, [int] $Port) {
+    New-Item -ItemType Directory -Force $Dir | Out-Null
+    $users = Join-Path $Dir 'users.passwd'
+    # Dovecot passwd-file lines; the password is never used (smtp-source does not authenticate).
+    Set-Content $users -Value @("${Recipient}:{PLAIN}x::::::", "${WarmRecipient}:{PLAIN}x::::::")
+    $process = Start-MailOpsProcess $Dir $Port @{ usersFile = $users }
+    $mail = Join-Path $Dir "data/mail/$Domain"
+    return @{
+        Process = $process
+        NewDir  = Join-Path $mail 'bench/Maildir/new'
+        WarmDir = Join-Path $mail 'warm/Maildir/new'
+    }
+}
+
+function Start-PostfixServer([string] $Dir, [int] $Port) {
+    $mail = Join-Path $Dir 'mail'
+    New-Item -ItemType Directory -Force $mail | Out-Null
+    # virtual(8) writes as this uid; 'nobody' owns the mailbox base (virtual_minimum_uid is 100).
+    & chown 65534:65534 $mail
+    $p = Start-PostfixInstance $Dir $Port @"
+virtual_mailbox_domains = $Domain
+virtual_mailbox_base = $mail
+virtual_mailbox_maps = inline:{ $Recipient=$Domain/bench/Maildir/, $WarmRecipient=$Domain/warm/Maildir/ }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+"@
+    return @{
+        MasterPid = $p.MasterPid
+        NewDir    = Join-Path $mail "$Domain/bench/Maildir/new"
+        WarmDir   = Join-Path $mail "$Domain/warm/Maildir/new"
+        Conf      = $p.Conf
+    }
+}
+
 function Start-SmtpSinkServer([string] $Dir, [int] $Port, [string[]] $ExtraArguments = @()) {
     New-Item -ItemType Directory -Force $Dir | Out-Null
     # -u postfix: drop root after binding (smtp-sink's own default when root).

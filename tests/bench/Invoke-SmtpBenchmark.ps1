@@ -67,40 +67,6 @@ $WarmRecipient = "warm@$Domain"
 $Work = Join-Path ([IO.Path]::GetTempPath()) ("mailops-bench-" + [Guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $Work | Out-Null
 
-function Start-MailOpsServer([string] $Dir, [int] $Port) {
-    New-Item -ItemType Directory -Force $Dir | Out-Null
-    $users = Join-Path $Dir 'users.passwd'
-    # Dovecot passwd-file lines; the password is never used (smtp-source does not authenticate).
-    Set-Content $users -Value @("${Recipient}:{PLAIN}x::::::", "${WarmRecipient}:{PLAIN}x::::::")
-    $process = Start-MailOpsProcess $Dir $Port @{ usersFile = $users }
-    $mail = Join-Path $Dir "data/mail/$Domain"
-    return @{
-        Process = $process
-        NewDir  = Join-Path $mail 'bench/Maildir/new'
-        WarmDir = Join-Path $mail 'warm/Maildir/new'
-    }
-}
-
-function Start-PostfixServer([string] $Dir, [int] $Port) {
-    $mail = Join-Path $Dir 'mail'
-    New-Item -ItemType Directory -Force $mail | Out-Null
-    # virtual(8) writes as this uid; 'nobody' owns the mailbox base (virtual_minimum_uid is 100).
-    & chown 65534:65534 $mail
-    $p = Start-PostfixInstance $Dir $Port @"
-virtual_mailbox_domains = $Domain
-virtual_mailbox_base = $mail
-virtual_mailbox_maps = inline:{ $Recipient=$Domain/bench/Maildir/, $WarmRecipient=$Domain/warm/Maildir/ }
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-"@
-    return @{
-        MasterPid = $p.MasterPid
-        NewDir    = Join-Path $mail "$Domain/bench/Maildir/new"
-        WarmDir   = Join-Path $mail "$Domain/warm/Maildir/new"
-        Conf      = $p.Conf
-    }
-}
-
 function Invoke-Cell([string] $Name, [int] $Bytes, [int] $Messages, [int] $SessionCount, [int] $Port) {
     $dir = Join-Path $Work ("{0}-{1}k-{2}s" -f $Name, ($Bytes / 1024), $SessionCount)
     $row = [ordered]@{

@@ -28,7 +28,11 @@ public sealed class ReloadingLocalRecipients : ILocalRecipients
     }
 
     /// <inheritdoc />
-    public bool IsLocalDomain(string domain) => Current().IsLocalDomain(domain);
+    public bool IsLocalDomain(string domain)
+    {
+        // The domains come from the configuration, not from the files: no need to look at the files (two stats) here.
+        lock (_gate) return _current.IsLocalDomain(domain);
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<string>? Resolve(string address) => Current().Resolve(address);

@@ -14,8 +14,9 @@ namespace MailOps.Engine.Delivery;
 /// virtual alias expansion, and the virtual delivery agents. One dispatcher hands whole messages to up to
 /// <see cref="Concurrency"/> workers at once (Postfix runs parallel delivery agents the same way); never two workers on
 /// one message, and copies to one mailbox queue behind its dovecot-uidlist lock. Every recipient is delivered once: a
-/// message found in active that this run did not move there is "maybe delivered", and a copy already in the mailbox is
-/// recognised, not repeated; the envelope is rewritten only when the message stays queued.
+/// message found in active that this run did not move there, or in incoming by the run's first pass (a power loss may
+/// undo the unsynced move into active), is "maybe delivered", and a copy already in the mailbox is recognised, not
+/// repeated; the envelope is rewritten only when the message stays queued.
 /// It is also the queue manager for the rest of the path: non-local recipients go to <see cref="Remote"/> (Postfix's
 /// smtp), deferred messages return to active when their <see cref="Envelope.NextAttempt"/> comes (<see cref="Retry"/>),
 /// and recipients that failed for good, or for too long, go back to the sender through <see cref="Notifier"/>.
@@ -129,9 +130,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
         // Active is looked at first (what a previous run left) and then whenever no signal came for a while (what a
         // failed attempt left); incoming at every signal.
         var scanActive = true;
+        var firstPass = true;
         while (!cancellationToken.IsCancellationRequested)
         {
-            try { await DispatchAsync(scanActive, cancellationToken).ConfigureAwait(false); }
+            try
+            {
+                await DispatchAsync(scanActive, cancellationToken, recoverIncoming: firstPass).ConfigureAwait(false);
+                firstPass = false;
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -187,13 +193,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
     /// <summary>One pass: every message in active (left by a crash), incoming, and deferred when due is delivered as far as it can be.</summary>
     public async Task DeliverQueuedAsync(CancellationToken cancellationToken)
     {
-        var started = await DispatchAsync(scanActive: true, cancellationToken).ConfigureAwait(false);
+        var started = await DispatchAsync(scanActive: true, cancellationToken, recoverIncoming: true).ConfigureAwait(false);
         await Task.WhenAll(started).ConfigureAwait(false);
     }
 
     // Hands every message not yet held by a worker to one, waiting for a free worker as needed; returns the workers
     // started. Messages from incoming are moved to active in batches of as many as there are free workers.
-    private async Task<List<Task>> DispatchAsync(bool scanActive, CancellationToken cancellationToken)
+    // recoverIncoming: the first pass of a run also looks for copies of the messages it finds in incoming (see Launch).
+    private async Task<List<Task>> DispatchAsync(bool scanActive, CancellationToken cancellationToken, bool recoverIncoming = false)
     {
         var found = new List<(string Id, QueueState State)>();
         if (scanActive) found.AddRange(_queue.List(QueueState.Active).Select(id => (id, QueueState.Active)));
@@ -208,7 +215,7 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
                 if (!_inFlight.TryAdd(item.Id, 0)) continue;
                 if (!Slots.Wait(0))
                 {
-                    Launch(batch, started, cancellationToken);
+                    Launch(batch, started, recoverIncoming, cancellationToken);
                     try
                     {
                         await Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -224,20 +231,21 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
         }
         finally
         {
-            Launch(batch, started, cancellationToken);
+            Launch(batch, started, recoverIncoming, cancellationToken);
         }
         return started;
     }
 
     // Starts a worker for each message of the batch (each holds a slot and its in-flight mark).
-    private void Launch(List<(string Id, QueueState State)> batch, List<Task> started, CancellationToken cancellationToken)
+    private void Launch(List<(string Id, QueueState State)> batch, List<Task> started, bool recoverIncoming, CancellationToken cancellationToken)
     {
-        var ready = new List<(string Id, bool Recovering)>(batch.Count);
+        var ready = new List<(string Id, bool Recovering, bool Taken)>(batch.Count);
+        var syncActive = false;
         foreach (var (id, state) in batch)
         {
             if (state == QueueState.Active)
             {
-                ready.Add((id, true));
+                ready.Add((id, true, false));
                 continue;
             }
             try
@@ -245,7 +253,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
                 // From incoming, or from deferred when due: the envelope there is final (fsynced before the move to deferred).
                 _queue.Move(id, state, QueueState.Active, sync: false);
                 if (state == QueueState.Deferred) _due.TryRemove(id, out _);
-                ready.Add((id, false));
+                ready.Add((id, state == QueueState.Incoming && recoverIncoming, true));
+                if (state == QueueState.Deferred) syncActive = true;
             }
             catch (FileNotFoundException)
             {
@@ -258,10 +267,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
             }
         }
         batch.Clear();
-        // Why this fsync: without it a power loss could put a message back into incoming after a copy was delivered
-        // from active, and incoming is delivered without looking for copies. One fsync of active/ covers the whole
-        // batch (and makes durable the removals of the messages finished since the last one).
-        if (ready.Any(r => !r.Recovering))
+        // Why this fsync, for messages from deferred only: without it a power loss could put a message back into
+        // deferred after a copy was delivered from active, and a retry from deferred does not look for copies. One
+        // fsync of active/ covers the whole batch (and makes durable the removals of the messages finished since).
+        // Why none for messages from incoming: a power loss may undo the move (and the removal after delivery), putting
+        // a delivered message back into incoming; but no run delivers from incoming without looking first: the first
+        // pass of every run treats what it finds in incoming as maybe delivered (recoverIncoming), as it does active.
+        // Messages that arrive later were not in incoming when the power went, so they cannot have a copy yet.
+        if (syncActive)
         {
             try
             {
@@ -271,13 +284,13 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
             {
                 // Not durable: leave the batch in active, where the next scan delivers it with the recovering path.
                 _log?.Warning("qmgr", $"cannot fsync the active queue: {e.Message}");
-                foreach (var (id, _) in ready) Finish(id);
+                foreach (var (id, _, _) in ready) Finish(id);
                 return;
             }
         }
-        foreach (var (id, recovering) in ready)
+        foreach (var (id, recovering, taken) in ready)
         {
-            var worker = Task.Run(() => WorkAsync(id, recovering, cancellationToken), CancellationToken.None);
+            var worker = Task.Run(() => WorkAsync(id, recovering, taken, cancellationToken), CancellationToken.None);
             _workers.TryAdd(worker, 0);
             _ = worker.ContinueWith(t => _workers.TryRemove(t, out _), TaskScheduler.Default);
             started.Add(worker);
@@ -286,13 +299,14 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
 
     // A message found in active that no worker of this run moved there was in delivery when a crash or a failed attempt
     // stopped it: every recipient not yet recorded as Delivered may have its copy already (recovering).
-    private async Task WorkAsync(string id, bool recovering, CancellationToken cancellationToken)
+    // taken: this run moved it into active (qmgr's "from=" line is logged).
+    private async Task WorkAsync(string id, bool recovering, bool taken, CancellationToken cancellationToken)
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         lock (_gate) _attempts[id] = attempt;
         try
         {
-            await DeliverAsync(id, recovering, attempt.Token).ConfigureAwait(false);
+            await DeliverAsync(id, recovering, taken, attempt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (attempt.IsCancellationRequested)
         {
@@ -490,11 +504,11 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
     // During normal running the envelope is not rewritten per recipient: statuses live in memory, and a crash is
     // covered by the recovering path, which finds the copies already made. The envelope is written only when the
     // message stays queued (deferred), so that a retry skips the recipients already served.
-    private async Task DeliverAsync(string id, bool recovering, CancellationToken cancellationToken)
+    private async Task DeliverAsync(string id, bool recovering, bool taken, CancellationToken cancellationToken)
     {
         var envelope = await _queue.ReadEnvelopeAsync(QueueState.Active, id, cancellationToken).ConfigureAwait(false);
         ExpandAliases(envelope);
-        if (!recovering) _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
+        if (taken) _log?.QueueActive(id, envelope.Sender, envelope.Size, envelope.Recipients.Count);
         var failedBefore = envelope.Recipients.Where(r => r.Status == RecipientStatus.Bounced).ToHashSet();
         var remote = new List<EnvelopeRecipient>();
         foreach (var recipient in envelope.Recipients)

@@ -1,4 +1,3 @@
-using MailOps.Engine.Platform;
 
 namespace MailOps.Engine.Queue;
 
@@ -90,7 +89,8 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs.
+    /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs (the
+    /// second shared with the sessions committing at the same time).
     /// Only after this returns may the server say 250: the message then survives a crash or power loss.
     /// </summary>
     /// <param name="envelope">The envelope to store with the content.</param>
@@ -112,7 +112,8 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         string directory = _queue.DirectoryOf(state);
         File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
         // Why this fsync: after a crash, the message that got its 250 is still in incoming/ or hold/ (the rename survives).
-        Posix.FsyncDirectory(directory);
+        // Shared: one fsync that starts after this rename covers it and the renames of the sessions committing meanwhile.
+        _queue.SyncShared(state);
         _done = true;
         return Task.CompletedTask;
     }
