@@ -45,6 +45,7 @@ static class AtomicFile
                     File.SetUnixFileMode(temporary, newFileMode);
                 }
             }
+            KeepMtimeMoving(full, temporary);
             File.Move(temporary, full, overwrite: true);
         }
         catch
@@ -52,6 +53,16 @@ static class AtomicFile
             File.Delete(temporary);
             throw;
         }
+    }
+
+    // Dovecot's passwd-file notices a change by mtime (in seconds) and size alone: a same-size change within the second of
+    // the last one (a new password hash of the same scheme) gets an mtime one second after the old file's.
+    static void KeepMtimeMoving(string full, string temporary)
+    {
+        if (!File.Exists(full)) return;
+        long old = new DateTimeOffset(File.GetLastWriteTimeUtc(full)).ToUnixTimeSeconds();
+        long now = new DateTimeOffset(File.GetLastWriteTimeUtc(temporary)).ToUnixTimeSeconds();
+        if (now <= old) File.SetLastWriteTimeUtc(temporary, DateTimeOffset.FromUnixTimeSeconds(old + 1).UtcDateTime);
     }
 
     // The old file's owner, group and mode (of a symlink's target); null when there is none or it cannot be read.

@@ -27,7 +27,8 @@ public static class HostTextFile
     // $1 = the file, $2 = sha256 of the file as read ("-": there was none), $3 = sha256 of the new text on standard
     // input, $4 = a table for postmap after the change ("": none), $5 = the new text's length in bytes: exactly that much
     // is read, so the script never depends on the end of its input arriving.
-    // Symlinks are followed, so the target is replaced.
+    // Symlinks are followed, so the target is replaced. Dovecot's passwd-file notices a change by mtime (in seconds) and
+    // size alone, so a same-size change within the second of the last one gets an mtime one second later than it.
     private const string WriteScript = """
         f=$1
         if [ -L "$f" ]; then f=$(readlink -f -- "$f") || exit 1; fi
@@ -46,6 +47,8 @@ public static class HostTextFile
           chown --reference="$f" -- "$t" && chmod --reference="$f" -- "$t" ||
             { echo "$f: cannot give the new file the old one's owner and mode; the file was not replaced" >&2; exit 1; }
           cp -p -- "$f" "$f.bak" || exit 1
+          o=$(stat -c %Y -- "$f") && m=$(stat -c %Y -- "$t") || exit 1
+          [ "$m" -gt "$o" ] || touch -d "@$((o + 1))" -- "$t" || exit 1
         fi
         sync -- "$t" || exit 1
         mv -f -- "$t" "$f" || exit 1

@@ -95,6 +95,24 @@ public sealed class DovecotLoginTests : IAsyncLifetime
         Assert.True(await ours.AuthenticateAsync("carol@example.com", "new password", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Password_changes_of_the_same_length_within_one_second_each_reach_the_running_Dovecot()
+    {
+        // Dovecot reloads a passwd-file when its mtime (in seconds) or size changes; hashes of one scheme have one length.
+        var file = PasswdFile.Load(PasswdPath);
+        file.Add(new MailUser { Address = "dave@example.com", PasswordHash = PasswordScheme.Hash("password 0", rounds: 5000) });
+        file.Save();
+        await using var dovecot = await DovecotAuthServer.StartAsync(PasswdPath);
+        Assert.True(await MailKitLogsInAsync(dovecot, "dave@example.com", "password 0"));
+        for (var i = 1; i <= 4; i++)
+        {
+            file = PasswdFile.Load(PasswdPath);
+            file.SetPassword("dave@example.com", $"password {i}", rounds: 5000);
+            file.Save();
+            Assert.True(await EventuallyAsync(() => MailKitLogsInAsync(dovecot, "dave@example.com", $"password {i}")), $"change {i}: " + File.ReadAllText(dovecot.LogPath));
+        }
+    }
+
     static Task<bool> EventuallyAsync(Func<Task<bool>> condition) => DovecotAuthServer.EventuallyAsync(condition);
 
     static Task<bool> MailKitLogsInAsync(DovecotAuthServer dovecot, string user, string password) => dovecot.LogsInAsync(user, password);
