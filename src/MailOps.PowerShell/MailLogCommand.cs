@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using MailOps.Engine.Configuration;
+using MailOps.Hosts;
 using MailOps.Logs;
 
 namespace MailOps.PowerShell;
@@ -8,7 +9,7 @@ namespace MailOps.PowerShell;
 /// What the log cmdlets share: which files to read (-Path, or the bundled server's log with -ConfigPath, or
 /// /var/log/mail.log and its rotations), the time window, and reading them as a stream with Write-Progress.
 /// Every file is found and opened through an <see cref="IMailLogSource"/>; <see cref="Sources"/> is the one place that
-/// decides which sources there are (today: this machine), so a -Session parameter adds a source per host session there.
+/// decides which sources there are: this machine, or one <see cref="HostMailLogSource"/> per -Session.
 /// </summary>
 public abstract class MailLogCommand : PSCmdlet
 {
@@ -31,6 +32,11 @@ public abstract class MailLogCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? ConfigPath { get; set; }
 
+    /// <summary>Read the logs on these hosts (New-MailHostSession) instead of this machine's; entries carry each host's ComputerName.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public MailHostSession[]? Session { get; set; }
+
     /// <summary>Only lines at or after this time.</summary>
     [Parameter]
     public DateTime Since { get; set; }
@@ -50,10 +56,13 @@ public abstract class MailLogCommand : PSCmdlet
     private static DateTimeOffset Offset(DateTime time) => new(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Local) : time);
 
     /// <summary>
-    /// The sources to read. This is where -Session plugs in: one SSH-backed <see cref="IMailLogSource"/> per session
-    /// (FindRotations/Resolve via ls, OpenRead via cat on the host), read in parallel up to -ThrottleLimit.
+    /// The sources to read: this machine, or each -Session's host in turn (found with find, read with cat, streamed), so
+    /// that a trace can follow a message from one host's log into the next.
     /// </summary>
-    private protected virtual IEnumerable<IMailLogSource> Sources() => [LocalMailLogSource.Instance];
+    private protected virtual IEnumerable<IMailLogSource> Sources() =>
+        Session is { Length: > 0 } sessions
+            ? sessions.DistinctBy(s => s.Id).Select(s => (IMailLogSource)new HostMailLogSource(s.Connection))
+            : [LocalMailLogSource.Instance];
 
     /// <summary>
     /// Keeps this record's -Path: files that come down the pipeline one by one (Get-ChildItem) are read together in
