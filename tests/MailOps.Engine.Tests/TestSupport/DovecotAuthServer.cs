@@ -116,6 +116,11 @@ sealed class DovecotAuthServer : IAsyncDisposable
         {
             return false;
         }
+        catch (MailKit.Net.Imap.ImapProtocolException)
+        {
+            // Dovecot may hang up on a refused login instead of answering NO: that is a refusal too.
+            return false;
+        }
         finally
         {
             await client.DisconnectAsync(true);
