@@ -102,8 +102,12 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
             MaildirOwner? owner = config.MailOwner is { } o ? new MaildirOwner(o.Uid, o.Gid) : null;
             // The mail root stays 0700 but belongs to the mail owner, so that Dovecot (running as that account) can reach the Maildirs.
             if (owner is { } mailOwner) Posix.Chown(config.MailPath, mailOwner.Uid, mailOwner.Gid);
-            var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner });
             var recipients = new ReloadingLocalRecipients(config.Domains, config.UsersFile, config.AliasesFile, config.CatchAll);
+            // Each user's quota comes from the same passwd-file, read again when it changes.
+            var store = new MaildirStore(Path.Combine(config.MailPath, "%d", "%n", "Maildir"), new MaildirOptions { HostName = config.Hostname, Owner = owner })
+            {
+                QuotaLimits = recipients,
+            };
             var log = new MailLog(config.LogPath, config.Hostname);
             // One resolver for MX lookups and the inbound checks, asking what dns.nameServers names (the system resolver by default).
             var resolver = new MailOps.Dns.MailDnsResolver(config.Dns.NameServers.Count > 0 ? config.Dns.NameServers : null);
@@ -160,7 +164,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 
     private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver, IMailStore store)
     {
-        var policy = new RelayPolicy(recipients, Config.MyNetworks);
+        var policy = new RelayPolicy(recipients, Config.MyNetworks) { Mailboxes = store };
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
         var endpoints = new List<MailServerEndpoint>();
         var authentication = new AuthenticationStage(Config.Hostname, resolver, Config.Dkim, Config.DmarcRejectAction);

@@ -1,4 +1,5 @@
 using MailOps.Engine.Policy;
+using MailOps.Engine.Store;
 
 namespace MailOps.Engine.Auth;
 
@@ -6,7 +7,7 @@ namespace MailOps.Engine.Auth;
 /// The server's own recipients: the local (virtual mailbox) domains, the mailboxes of a Dovecot passwd-file, and a
 /// virtual(5) alias map, as Postfix's virtual_mailbox_domains, virtual_mailbox_maps and virtual_alias_maps.
 /// </summary>
-public sealed class LocalRecipientDirectory : ILocalRecipients
+public sealed class LocalRecipientDirectory : ILocalRecipients, IMailQuotaLimits
 {
     readonly HashSet<string> _domains;
     readonly PasswdFile _users;
@@ -54,6 +55,13 @@ public sealed class LocalRecipientDirectory : ILocalRecipients
         if (_aliases.Map(address, IsMailbox) is null)
             return IsMailbox(address) ? [address] : CatchAll is null ? null : [CatchAll];
         return _aliases.Expand(address, IsMailbox);
+    }
+
+    /// <summary>The storage limit of mailbox <paramref name="user"/> (its <c>userdb_quota_rule=*:storage=</c>); null for none.</summary>
+    public long? StorageLimitFor(string user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return _users.Find(user)?.QuotaBytes;
     }
 
     /// <summary>True when <paramref name="address"/> (without its extension) is a mailbox in a local domain.</summary>

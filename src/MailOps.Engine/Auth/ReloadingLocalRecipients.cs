@@ -1,12 +1,13 @@
 using MailOps.Engine.Policy;
+using MailOps.Engine.Store;
 
 namespace MailOps.Engine.Auth;
 
 /// <summary>
 /// The local recipients of a running server, read again from the users and aliases files when either changes, so that
-/// New-MailUser and New-MailAlias take effect without a restart (Postfix re-reads its maps in the same way).
+/// New-MailUser, Set-MailUser -QuotaBytes and New-MailAlias take effect without a restart (Postfix re-reads its maps in the same way).
 /// </summary>
-public sealed class ReloadingLocalRecipients : ILocalRecipients
+public sealed class ReloadingLocalRecipients : ILocalRecipients, IMailQuotaLimits
 {
     private readonly IReadOnlyList<string> _domains;
     private readonly string _usersFile;
@@ -36,6 +37,9 @@ public sealed class ReloadingLocalRecipients : ILocalRecipients
 
     /// <inheritdoc />
     public IReadOnlyList<string>? Resolve(string address) => Current().Resolve(address);
+
+    /// <inheritdoc />
+    public long? StorageLimitFor(string user) => Current().StorageLimitFor(user);
 
     private LocalRecipientDirectory Current()
     {

@@ -600,7 +600,8 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
         catch (MailStoreException e)
         {
             var status = e.IsTransient ? RecipientStatus.Deferred : RecipientStatus.Bounced;
-            var dsn = e.IsTransient ? "4.2.0" : "5.2.0";
+            // RFC 3463 3.3: X.2.2 mailbox full; permanent for this message, as Dovecot's LDA with quota_full_tempfail = no.
+            var dsn = e is MailQuotaExceededException ? "5.2.2" : e.IsTransient ? "4.2.0" : "5.2.0";
             SetStatus(recipient, status, $"{dsn} {e.Message}");
             LogDelivery(envelope, recipient, "local", started, dsn, e.IsTransient ? MailDeliveryStatus.Deferred : MailDeliveryStatus.Bounced, e.Message);
             Interlocked.Increment(ref e.IsTransient ? ref _deferred : ref _bounced);
@@ -659,13 +660,5 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
     }
 
     // user+ext@domain is delivered to the mailbox user@domain (recipient_delimiter '+').
-    private static string MailboxOf(string address)
-    {
-        var at = address.LastIndexOf('@');
-        if (at < 0) return address.ToLowerInvariant();
-        var local = address[..at];
-        var plus = local.IndexOf('+');
-        if (plus > 0) local = local[..plus];
-        return (local + address[at..]).ToLowerInvariant();
-    }
+    private static string MailboxOf(string address) => LocalMailbox.Of(address);
 }

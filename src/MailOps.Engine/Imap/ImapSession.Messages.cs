@@ -214,6 +214,8 @@ internal sealed partial class ImapSession
         if (move && _readOnly) return "NO [READ-ONLY] Mailbox is read-only.";
         if (!_account!.FolderExists(name)) return "NO [TRYCREATE] Mailbox doesn't exist: " + Printable(name);
         var target = _account.GetFolder(name);
+        // RFC 9208 4.3: a COPY that would go over the quota stores none of the messages; a MOVE takes no more room.
+        if (!move && !await QuotaAllowsAsync(indexes.Sum(i => _messages[i].PhysicalSize)).ConfigureAwait(false)) return OverQuotaResult;
         var sources = new List<uint>();
         var copies = new List<uint>();
         foreach (var index in indexes)
@@ -221,8 +223,10 @@ internal sealed partial class ImapSession
             var message = _messages[index];
             var raw = await ReadMessageAsync(message.Uid).ConfigureAwait(false);
             if (raw is null) continue;
-            var stored = await target.DeliverAsync(new MemoryStream(raw, writable: false), message.Flags, message.ReceivedDate, message.Keywords, _stopping)
-                .ConfigureAwait(false);
+            using var copy = new MemoryStream(raw, writable: false);
+            var stored = await (move
+                ? target.DeliverMovedAsync(copy, message.Flags, message.ReceivedDate, message.Keywords, _stopping)
+                : target.DeliverAsync(copy, message.Flags, message.ReceivedDate, message.Keywords, _stopping)).ConfigureAwait(false);
             sources.Add(message.Uid);
             copies.Add(stored.Uid);
         }

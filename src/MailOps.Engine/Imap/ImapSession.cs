@@ -64,6 +64,7 @@ internal sealed partial class ImapSession : LoginSession
             else
             {
                 items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
+                items.AddRange(QuotaCapabilities);
             }
             return string.Join(' ', items);
         }
@@ -211,6 +212,10 @@ internal sealed partial class ImapSession : LoginSession
             // The store refused a name (a '/', an empty level): the client's mistake, not a reason to end the session.
             result = "NO [CANNOT] " + Printable(e.Message);
         }
+        catch (MailQuotaExceededException)
+        {
+            result = OverQuotaResult;
+        }
         catch (Exception e) when (e is MailStoreException or UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
         {
             result = "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.";
@@ -262,6 +267,7 @@ internal sealed partial class ImapSession : LoginSession
             case "NAMESPACE": return NamespaceAsync(p);
             case "ENABLE": return EnableAsync(p);
             case "IDLE": return IdleAsync(p, tag);
+            case "GETQUOTA" or "GETQUOTAROOT" or "SETQUOTA": return QuotaCommandAsync(p, name);
             case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Task.FromResult("BAD Already logged in.");
         }
         if (_folder is null)

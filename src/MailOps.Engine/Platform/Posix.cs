@@ -11,6 +11,9 @@ namespace MailOps.Engine.Platform;
 internal static unsafe partial class Posix
 {
     private const int ORdOnly = 0;
+    private const int OWrOnly = 1;
+    // Same value on x86_64 and aarch64.
+    private const int OAppend = 0x400;
     // Same value on x86_64 and aarch64 (O_DIRECTORY is not, so a directory is opened O_RDONLY without it).
     private const int OCloExec = 0x80000;
     private const int AtFdCwd = -100;
@@ -22,6 +25,9 @@ internal static unsafe partial class Posix
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint Write(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
@@ -50,6 +56,33 @@ internal static unsafe partial class Posix
         try
         {
             if (Fsync(fd) < 0) throw Error("fsync", path);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="bytes"/> to the existing file <paramref name="path"/> with one write(2) on an O_APPEND
+    /// descriptor, so that writers in other processes (Dovecot's maildirsize updates) never overwrite each other, which
+    /// .NET's FileMode.Append (a seek to the end) does not promise. False when the file does not exist.
+    /// </summary>
+    public static bool AppendToFile(string path, ReadOnlySpan<byte> bytes)
+    {
+        var fd = Open(path, OWrOnly | OAppend | OCloExec);
+        if (fd < 0)
+        {
+            if (Marshal.GetLastPInvokeError() == ENoEnt) return false;
+            throw Error("open", path);
+        }
+        try
+        {
+            fixed (byte* data = bytes)
+            {
+                if (Write(fd, data, (nuint)bytes.Length) != bytes.Length) throw Error("write", path);
+            }
+            return true;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using MailOps.Engine.Store;
 
 namespace MailOps.Engine.Policy;
 
@@ -18,6 +19,12 @@ public sealed class RelayPolicy
         _recipients = recipients;
         _myNetworks = [.. myNetworks];
     }
+
+    /// <summary>
+    /// The mail store, asked at RCPT whether a local recipient's mailbox is full; null accepts every mailbox (the store
+    /// still refuses a message that does not fit when it is delivered).
+    /// </summary>
+    public IMailStore? Mailboxes { get; init; }
 
     /// <summary>A policy from CIDR strings such as "127.0.0.0/8" and "::1/128" (Postfix's mynetworks).</summary>
     public static RelayPolicy FromCidrs(ILocalRecipients recipients, IEnumerable<string> myNetworks) =>
@@ -77,5 +84,34 @@ public sealed class RelayPolicy
         }
 
         return new PolicyDecision(554, "5.7.1", $"<{address}>: Relay access denied");
+    }
+
+    /// <summary>
+    /// Checks, after <see cref="CheckRecipient"/> accepted it, whether the mailbox of a local recipient (an address or an
+    /// alias of one mailbox) is already full: then 452 4.2.2, a temporary refusal (RFC 3463 3.3: X.2.2 is a persistent
+    /// transient failure, the user can make room), as Postfix replies with Dovecot's quota-status service in front of it.
+    /// </summary>
+    public async Task<PolicyDecision> CheckMailboxRoomAsync(string address, CancellationToken cancellationToken)
+    {
+        if (Mailboxes is null) return PolicyDecision.Accept;
+        var at = address.LastIndexOf('@');
+        if (at <= 0 || !_recipients.IsLocalDomain(address[(at + 1)..].TrimEnd('.'))) return PolicyDecision.Accept;
+        // An alias of several mailboxes is taken: the full ones bounce alone at delivery.
+        if (_recipients.Resolve(address) is not [var target]) return PolicyDecision.Accept;
+        var targetAt = target.LastIndexOf('@');
+        if (targetAt <= 0 || !_recipients.IsLocalDomain(target[(targetAt + 1)..].TrimEnd('.'))) return PolicyDecision.Accept;
+        IMailAccount account;
+        try
+        {
+            account = Mailboxes.Open(LocalMailbox.Of(target));
+        }
+        catch (ArgumentException)
+        {
+            return PolicyDecision.Accept;
+        }
+        var usage = await account.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
+        return usage.IsFull
+            ? new PolicyDecision(452, "4.2.2", $"<{address}>: Recipient address rejected: Mailbox is full")
+            : PolicyDecision.Accept;
     }
 }

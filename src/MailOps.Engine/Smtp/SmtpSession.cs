@@ -457,6 +457,11 @@ internal sealed class SmtpSession
             return await RejectAsync(554, "5.7.1", blocked, _envelope.Sender, address).ConfigureAwait(false);
         }
 
+        if (await _policy.CheckMailboxRoomAsync(address, _stopping).ConfigureAwait(false) is { IsAccepted: false } full)
+        {
+            return await RejectAsync(full.Code, full.EnhancedCode, full.Text, _envelope.Sender, address).ConfigureAwait(false);
+        }
+
         _envelope.Recipients.Add(recipient);
         if (_queueId is null)
         {

@@ -239,4 +239,7 @@ internal readonly record struct DotlockTimeouts(TimeSpan Stale, TimeSpan Wait)
 
     /// <summary>subscriptions: SUBSCRIPTION_FILE_CHANGE_TIMEOUT (30 s) and SUBSCRIPTION_FILE_LOCK_TIMEOUT (120 s).</summary>
     public static DotlockTimeouts Subscriptions { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(120));
+
+    /// <summary>maildirsize: quota-maildir.c's stale_timeout 30 s and timeout 0 (a held lock means someone else is writing it).</summary>
+    public static DotlockTimeouts MaildirSize { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.Zero);
 }

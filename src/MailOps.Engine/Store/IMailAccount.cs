@@ -6,6 +6,12 @@ public interface IMailAccount
     /// <summary>The INBOX, which always exists.</summary>
     IMailFolder Inbox { get; }
 
+    /// <summary>
+    /// What the user's mail takes up in all folders and the user's storage limit, counted as Dovecot's Maildir++ quota
+    /// counts them (the <c>maildirsize</c> file).
+    /// </summary>
+    Task<MailQuotaUsage> GetQuotaAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Every folder's name, INBOX first, then the others in ordinal order.</summary>
     IReadOnlyList<string> ListFolders();
 

@@ -15,9 +15,18 @@ public interface IMailFolder
     /// <param name="receivedDate">Its INTERNALDATE; null for now.</param>
     /// <param name="keywords">Keywords to store it with (IMAP APPEND's flag list); they get letters in dovecot-keywords.</param>
     /// <param name="cancellationToken">Stops the delivery; nothing is left behind.</param>
+    /// <exception cref="MailQuotaExceededException">It would take the user over the storage limit; nothing is stored.</exception>
     /// <exception cref="MailStoreException">The store could not take it; see <see cref="MailStoreException.IsTransient"/>.</exception>
     Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
         IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a message moved here from another folder of the same user (IMAP MOVE, RFC 6851): as
+    /// <see cref="DeliverAsync"/>, but never refused for the quota, since the move takes nothing more from it (Dovecot's
+    /// quota plugin does not check moves within one quota root either).
+    /// </summary>
+    Task<StoredMessage> DeliverMovedAsync(Stream message, MessageFlags flags, DateTimeOffset? receivedDate, IReadOnlyCollection<string>? keywords,
+        CancellationToken cancellationToken = default);
 
     /// <summary>The folder's messages in UID order, after giving UIDs to any message another program put there.</summary>
     Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default);

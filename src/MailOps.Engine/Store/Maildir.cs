@@ -31,13 +31,30 @@ public sealed class Maildir : IMailAccount
     /// <inheritdoc />
     public IMailFolder Inbox => new MaildirFolder(this, "INBOX", Root);
 
+    /// <summary>
+    /// The user's storage limit in bytes (the passwd-file's <c>userdb_quota_rule=*:storage=</c>); null for none. Deliveries
+    /// and IMAP APPEND/COPY that would go over it are refused; the usage is kept in <c>maildirsize</c> either way.
+    /// </summary>
+    public long? StorageLimit
+    {
+        get => Quota.StorageLimit;
+        init => Quota = new MaildirQuota(this, value);
+    }
+
+    /// <summary>The Maildir++ quota file of this Maildir.</summary>
+    internal MaildirQuota Quota { get; private init; }
+
     /// <summary>Opens (without creating) the Maildir at <paramref name="root"/>.</summary>
     public Maildir(string root, MaildirOptions? options = null)
     {
         Root = Path.GetFullPath(root);
         Options = options ?? new MaildirOptions();
         EscapedHostName = MaildirFileName.EscapeHost(Options.HostName);
+        Quota = new MaildirQuota(this, null);
     }
+
+    /// <inheritdoc />
+    public Task<MailQuotaUsage> GetQuotaAsync(CancellationToken cancellationToken = default) => Quota.GetUsageAsync(cancellationToken);
 
     /// <inheritdoc />
     public IReadOnlyList<string> ListFolders()
@@ -89,7 +106,7 @@ public sealed class Maildir : IMailAccount
     }
 
     /// <inheritdoc />
-    public Task DeleteFolderAsync(string name, CancellationToken cancellationToken = default)
+    public async Task DeleteFolderAsync(string name, CancellationToken cancellationToken = default)
     {
         if (IsInbox(name)) throw new ArgumentException("INBOX cannot be deleted.", nameof(name));
         var path = FolderPath(name);
@@ -97,8 +114,18 @@ public sealed class Maildir : IMailAccount
         // Out of sight first (a name no listing accepts, as Dovecot's DOVECOT-TRASHED), then removed.
         var doomed = Path.Combine(Root, "..deleted-" + Guid.NewGuid().ToString("N"));
         Directory.Move(path, doomed);
+        long bytes = 0, count = 0;
+        foreach (var sub in new[] { "new", "cur" })
+        {
+            var directory = new DirectoryInfo(Path.Combine(doomed, sub));
+            if (!directory.Exists) continue;
+            var (b, c) = MaildirQuota.Sum(directory);
+            bytes += b;
+            count += c;
+        }
         Directory.Delete(doomed, recursive: true);
-        return Task.CompletedTask;
+        // Its messages no longer count against the quota.
+        await Quota.AddAsync(-bytes, -count, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

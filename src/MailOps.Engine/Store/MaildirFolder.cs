@@ -31,8 +31,17 @@ public sealed class MaildirFolder : IMailFolder
     private string UidListPath => System.IO.Path.Combine(Path, UidList.FileName);
 
     /// <inheritdoc />
-    public async Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
-        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default)
+    public Task<StoredMessage> DeliverAsync(Stream message, MessageFlags flags = MessageFlags.None, DateTimeOffset? receivedDate = null,
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default) =>
+        StoreAsync(message, flags, receivedDate, keywords, enforceQuota: true, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<StoredMessage> DeliverMovedAsync(Stream message, MessageFlags flags, DateTimeOffset? receivedDate, IReadOnlyCollection<string>? keywords,
+        CancellationToken cancellationToken = default) =>
+        StoreAsync(message, flags, receivedDate, keywords, enforceQuota: false, cancellationToken);
+
+    private async Task<StoredMessage> StoreAsync(Stream message, MessageFlags flags, DateTimeOffset? receivedDate, IReadOnlyCollection<string>? keywords,
+        bool enforceQuota, CancellationToken cancellationToken)
     {
         EnsureExists();
         var options = _maildir.Options;
@@ -60,6 +69,8 @@ public sealed class MaildirFolder : IMailFolder
             _maildir.GiveToOwner(tempPath);
             if (receivedDate is { } date) File.SetLastWriteTimeUtc(tempPath, date.UtcDateTime);
             if (options.BeforeMoveToNew is { } hook) await hook(tempPath, cancellationToken).ConfigureAwait(false);
+            // The size is known once the file is written (S=, LF line endings), as Dovecot's quota checks it before the commit.
+            if (enforceQuota) await _maildir.Quota.EnsureRoomAsync(size, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -72,6 +83,7 @@ public sealed class MaildirFolder : IMailFolder
         var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
         var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
         MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
+        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
         var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
         return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
             File.GetLastWriteTimeUtc(finalPath), finalPath);
@@ -248,6 +260,7 @@ public sealed class MaildirFolder : IMailFolder
     {
         if (uids.Count == 0 || UidList.Read(Path) is not { } list) return [];
         var removed = new List<uint>();
+        long freed = 0;
         foreach (var uid in uids.Order())
         {
             if (list.Find(uid) is not { } record) continue;
@@ -257,11 +270,22 @@ public sealed class MaildirFolder : IMailFolder
                 if (FindFile(record.BaseName) is not { } path) break;
                 try
                 {
+                    var size = MaildirFileName.TryGetSize(System.IO.Path.GetFileName(path), 'S', out var s) ? s : new FileInfo(path).Length;
                     File.Delete(path);
-                    if (!File.Exists(path)) { removed.Add(uid); break; }
+                    if (!File.Exists(path))
+                    {
+                        removed.Add(uid);
+                        freed += size;
+                        break;
+                    }
+                }
+                catch (FileNotFoundException)
+                {
+                    // Renamed for its flags between finding and measuring it: look again.
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    if (removed.Count > 0) await _maildir.Quota.AddAsync(-freed, -removed.Count, CancellationToken.None).ConfigureAwait(false);
                     if (removed.Count > 0) MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
                     throw new MailStoreException($"Could not remove {path}: {e.Message}", isTransient: true, e);
                 }
@@ -269,6 +293,8 @@ public sealed class MaildirFolder : IMailFolder
         }
         if (removed.Count == 0) return removed;
         foreach (var sub in new[] { "cur", "new" }) Posix.FsyncDirectory(System.IO.Path.Combine(Path, sub));
+        // A negative line in maildirsize, as Dovecot writes for an expunge.
+        await _maildir.Quota.AddAsync(-freed, -removed.Count, CancellationToken.None).ConfigureAwait(false);
         // The uidlist is written anew without the records whose files are gone (maildir_uidlist_recreate), under its lock.
         using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
         {

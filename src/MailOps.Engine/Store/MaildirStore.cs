@@ -15,6 +15,9 @@ public sealed class MaildirStore : IMailStore
     /// <summary>How every user's Maildir writes its files.</summary>
     public MaildirOptions Options { get; }
 
+    /// <summary>Where each user's storage limit comes from (the users' passwd-file); null: no user has one.</summary>
+    public IMailQuotaLimits? QuotaLimits { get; init; }
+
     /// <summary>A store whose users' Maildirs are at <paramref name="location"/>.</summary>
     /// <exception cref="ArgumentException">The template is not absolute or uses a variable other than %u, %n, %d, %%.</exception>
     public MaildirStore(string location, MaildirOptions? options = null)
@@ -30,7 +33,7 @@ public sealed class MaildirStore : IMailStore
 
     /// <summary>The Maildir of <paramref name="user"/>; nothing is created yet.</summary>
     /// <exception cref="ArgumentException">The name cannot name a mailbox (it would leave the store's directory).</exception>
-    public Maildir Open(string user) => new(PathFor(user), Options);
+    public Maildir Open(string user) => new(PathFor(user), Options) { StorageLimit = QuotaLimits?.StorageLimitFor(user) };
 
     /// <summary>The Maildir root of <paramref name="user"/>.</summary>
     public string PathFor(string user)

@@ -1,0 +1,88 @@
+using MailOps.Engine.Store;
+
+namespace MailOps.Engine.Imap;
+
+/// <summary>
+/// The QUOTA extension (RFC 9208) as Dovecot's imap_quota plugin answers it with <c>quota = maildir:User quota</c>: every
+/// folder has the one root "User quota" when the user has a storage limit, and none otherwise; STORAGE is counted in
+/// units of 1024 octets, rounded up; SETQUOTA is refused (only the administrator sets quotas, with Set-MailUser).
+/// APPEND and COPY that would go over the limit are refused with [OVERQUOTA] and store nothing; MOVE is never refused,
+/// since it takes no more room (Dovecot does not check moves within one quota root either).
+/// </summary>
+internal sealed partial class ImapSession
+{
+    /// <summary>The name of the one quota root, Dovecot's "User quota".</summary>
+    internal const string QuotaRootName = "User quota";
+
+    // RFC 9208 4.3 and RFC 5530 3: the response code, and Dovecot's text.
+    private const string OverQuotaResult = "NO [OVERQUOTA] " + MailQuotaExceededException.DefaultMessage + ".";
+
+    // RFC 9208 3.1: QUOTA and one QUOTA=RES-<name> per resource type the server counts.
+    private static readonly string[] QuotaCapabilities = ["QUOTA", "QUOTA=RES-STORAGE"];
+
+    private Task<string> QuotaCommandAsync(ImapParser p, string name) => name switch
+    {
+        "GETQUOTAROOT" => GetQuotaRootAsync(p),
+        "GETQUOTA" => GetQuotaAsync(p),
+        _ => SetQuotaAsync(p),
+    };
+
+    // RFC 9208 4.3.2: the folder's roots, then each root's QUOTA.
+    private async Task<string> GetQuotaRootAsync(ImapParser p)
+    {
+        p.Space();
+        var name = MailboxArgument(p);
+        p.End();
+        if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
+        var usage = await _account.GetQuotaAsync(_stopping).ConfigureAwait(false);
+        var roots = new ImapResponse().Raw("* QUOTAROOT ").String(WireName(name));
+        // Without a limit there is no root (Dovecot says "OK No quota." with no QUOTA response).
+        if (usage.StorageLimit is null)
+        {
+            await WriteAsync(roots).ConfigureAwait(false);
+            return "OK No quota.";
+        }
+        await WriteAsync(roots.Raw(" ").String(QuotaRootName)).ConfigureAwait(false);
+        await WriteQuotaAsync(usage).ConfigureAwait(false);
+        return "OK Getquotaroot completed.";
+    }
+
+    // RFC 9208 4.3.1.
+    private async Task<string> GetQuotaAsync(ImapParser p)
+    {
+        p.Space();
+        var root = p.AStringText();
+        p.End();
+        if (root != QuotaRootName) return "NO Quota root doesn't exist.";
+        var usage = await _account!.GetQuotaAsync(_stopping).ConfigureAwait(false);
+        if (usage.StorageLimit is not null) await WriteQuotaAsync(usage).ConfigureAwait(false);
+        return "OK Getquota completed.";
+    }
+
+    // RFC 9208 4.3.3: a server may refuse to change a limit; QUOTASET is not advertised.
+    private Task<string> SetQuotaAsync(ImapParser p)
+    {
+        p.Space();
+        p.AStringText();
+        p.Space();
+        p.Expect('(');
+        while (!p.TryChar(')'))
+        {
+            p.TryChar(' ');
+            p.Atom();
+        }
+        p.End();
+        return Task.FromResult("NO Quota can be changed only by admin.");
+    }
+
+    // RFC 9208 5.1: STORAGE usage and limit in units of 1024 octets (rounded up, as Dovecot's STORAGE_KILOBYTES).
+    private Task WriteQuotaAsync(MailQuotaUsage usage) =>
+        WriteAsync(new ImapResponse().Raw("* QUOTA ").String(QuotaRootName)
+            .Raw(" (STORAGE ").Number(Kibibytes(usage.Bytes)).Raw(" ").Number(Kibibytes(usage.StorageLimit!.Value)).Raw(")"));
+
+    private static long Kibibytes(long bytes) => (bytes + 1023) / 1024;
+
+    /// <summary>True when <paramref name="bytes"/> more fit under the user's limit (COPY checks the whole set first).</summary>
+    private async Task<bool> QuotaAllowsAsync(long bytes) =>
+        (await _account!.GetQuotaAsync(_stopping).ConfigureAwait(false)).Allows(bytes);
+}
