@@ -10,7 +10,8 @@ namespace MailOps.Engine.Tests.TestSupport;
 /// <param name="Name">The login name.</param>
 /// <param name="Password">The password, stored as {PLAIN}.</param>
 /// <param name="MailLocation">Dovecot's mail_location for the user, e.g. "maildir:/tmp/x/Maildir".</param>
-public sealed record DovecotUser(string Name, string Password, string MailLocation);
+/// <param name="ExtraFields">More userdb extra fields, space-separated, e.g. "userdb_quota_rule=*:storage=10K".</param>
+public sealed record DovecotUser(string Name, string Password, string MailLocation, string ExtraFields = "");
 
 /// <summary>
 /// A real Dovecot (Debian's 2.3) with a private configuration, run in the foreground on 127.0.0.1 and free ports:
@@ -193,7 +194,7 @@ public sealed class DovecotServer : IDisposable
     private static void WritePasswd(string dir, IEnumerable<DovecotUser> users)
     {
         var text = new StringBuilder();
-        foreach (var user in users) text.Append($"{user.Name}:{{PLAIN}}{user.Password}::::::userdb_mail={user.MailLocation}\n");
+        foreach (var user in users) text.Append($"{user.Name}:{{PLAIN}}{user.Password}::::::userdb_mail={user.MailLocation}{(user.ExtraFields.Length > 0 ? " " + user.ExtraFields : "")}\n");
         var path = Path.Combine(dir, "passwd");
         var temp = path + ".tmp";
         File.WriteAllText(temp, text.ToString());
