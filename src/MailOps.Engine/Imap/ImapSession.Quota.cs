@@ -35,7 +35,7 @@ internal sealed partial class ImapSession
         p.End();
         if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
         var usage = await _account.GetQuotaAsync(_stopping).ConfigureAwait(false);
-        var roots = new ImapResponse().Raw("* QUOTAROOT ").String(WireName(name));
+        var roots = AString(new ImapResponse().Raw("* QUOTAROOT "), WireName(name));
         // Without a limit there is no root (Dovecot says "OK No quota." with no QUOTA response).
         if (usage.StorageLimit is null)
         {
@@ -79,6 +79,10 @@ internal sealed partial class ImapSession
     private Task WriteQuotaAsync(MailQuotaUsage usage) =>
         WriteAsync(new ImapResponse().Raw("* QUOTA ").String(QuotaRootName)
             .Raw(" (STORAGE ").Number(Kibibytes(usage.Bytes)).Raw(" ").Number(Kibibytes(usage.StorageLimit!.Value)).Raw(")"));
+
+    // RFC 3501 9 astring: an atom when it can be one, as Dovecot writes the mailbox here (imap_append_astring).
+    private static ImapResponse AString(ImapResponse response, string value) =>
+        value.Length > 0 && value.All(c => c > ' ' && c < 0x7f && "(){%*\"\\]".IndexOf(c) < 0) ? response.Raw(value) : response.String(value);
 
     private static long Kibibytes(long bytes) => (bytes + 1023) / 1024;
 
