@@ -93,13 +93,51 @@ public sealed class RelayPolicy
     /// </summary>
     public async Task<PolicyDecision> CheckMailboxRoomAsync(string address, CancellationToken cancellationToken)
     {
-        if (Mailboxes is null) return PolicyDecision.Accept;
+        return await LimitedMailboxAsync(address, cancellationToken).ConfigureAwait(false) is { Usage.IsFull: true }
+            ? new PolicyDecision(452, "4.2.2", $"<{address}>: Recipient address rejected: Mailbox is full")
+            : PolicyDecision.Accept;
+    }
+
+    /// <summary>
+    /// At the end of DATA: refuses the message with 552 5.2.2 (as Dovecot's LMTP with quota_full_tempfail = no) when every
+    /// recipient is one local mailbox with a limit and none of them has room for it as it would be stored (LF line ends,
+    /// with its Delivered-To header). When some recipient can take it, it is queued and the others bounce at delivery.
+    /// </summary>
+    /// <param name="recipients">The transaction's recipients.</param>
+    /// <param name="contentLength">The content's length as queued (CRLF): an upper bound of the stored size.</param>
+    /// <param name="openContent">Opens the content as queued, read only when the upper bound does not fit anywhere.</param>
+    /// <param name="cancellationToken">Stops the check.</param>
+    public async Task<PolicyDecision> CheckMessageRoomAsync(IReadOnlyList<string> recipients, long contentLength, Func<Stream> openContent,
+        CancellationToken cancellationToken)
+    {
+        if (Mailboxes is null || recipients.Count == 0) return PolicyDecision.Accept;
+        var mailboxes = new List<(string Mailbox, MailQuotaUsage Usage)>();
+        foreach (var address in recipients)
+        {
+            if (await LimitedMailboxAsync(address, cancellationToken).ConfigureAwait(false) is not { } mailbox) return PolicyDecision.Accept;
+            mailboxes.Add(mailbox);
+        }
+        // Local delivery prepends "Delivered-To: <mailbox>" (stored with LF).
+        if (mailboxes.Any(m => m.Usage.Allows(contentLength + m.Mailbox.Length + 15))) return PolicyDecision.Accept;
+        long stored;
+        await using (var content = openContent())
+        {
+            (stored, _) = await LfMessageCopy.CopyAsync(content, Stream.Null, cancellationToken).ConfigureAwait(false);
+        }
+        return mailboxes.Any(m => m.Usage.Allows(stored + m.Mailbox.Length + 15))
+            ? PolicyDecision.Accept
+            : new PolicyDecision(552, "5.2.2", $"<{recipients[0]}> {MailQuotaExceededException.DefaultMessage}");
+    }
+
+    // The one local mailbox an address is delivered to, with its quota usage; null when there is not exactly one, or it has no limit.
+    private async Task<(string Mailbox, MailQuotaUsage Usage)?> LimitedMailboxAsync(string address, CancellationToken cancellationToken)
+    {
         var at = address.LastIndexOf('@');
-        if (at <= 0 || !_recipients.IsLocalDomain(address[(at + 1)..].TrimEnd('.'))) return PolicyDecision.Accept;
+        if (Mailboxes is null || at <= 0 || !_recipients.IsLocalDomain(address[(at + 1)..].TrimEnd('.'))) return null;
         // An alias of several mailboxes is taken: the full ones bounce alone at delivery.
-        if (_recipients.Resolve(address) is not [var target]) return PolicyDecision.Accept;
+        if (_recipients.Resolve(address) is not [var target]) return null;
         var targetAt = target.LastIndexOf('@');
-        if (targetAt <= 0 || !_recipients.IsLocalDomain(target[(targetAt + 1)..].TrimEnd('.'))) return PolicyDecision.Accept;
+        if (targetAt <= 0 || !_recipients.IsLocalDomain(target[(targetAt + 1)..].TrimEnd('.'))) return null;
         IMailAccount account;
         try
         {
@@ -107,11 +145,9 @@ public sealed class RelayPolicy
         }
         catch (ArgumentException)
         {
-            return PolicyDecision.Accept;
+            return null;
         }
         var usage = await account.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
-        return usage.IsFull
-            ? new PolicyDecision(452, "4.2.2", $"<{address}>: Recipient address rejected: Mailbox is full")
-            : PolicyDecision.Accept;
+        return usage.StorageLimit is null ? null : (target, usage);
     }
 }

@@ -716,6 +716,13 @@ internal sealed class SmtpSession
             }
         }
 
+        // RFC 3463 X.2.2: no recipient's mailbox has room for it; refused now rather than bounced later.
+        if (await CheckMessageRoomAsync(writer, envelope).ConfigureAwait(false) is { IsAccepted: false } noRoom)
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            return await RejectMessageAsync(noRoom.Code, noRoom.EnhancedCode, noRoom.Text).ConfigureAwait(false);
+        }
+
         try
         {
             // Durable first, 250 after: the one promise SMTP makes (RFC 5321 6.1).
@@ -738,6 +745,26 @@ internal sealed class SmtpSession
         _queueId = null;
         await ReplyAsync($"250 2.0.0 Ok: queued as {writer.QueueId}").ConfigureAwait(false);
         return true;
+    }
+
+    private async Task<PolicyDecision> CheckMessageRoomAsync(QueuedMessageWriter writer, Envelope envelope)
+    {
+        try
+        {
+            long length;
+            await using (Stream written = writer.OpenWrittenContent())
+            {
+                length = written.Length;
+            }
+
+            return await _policy.CheckMessageRoomAsync(envelope.Recipients.Select(r => r.Address).ToList(), length, writer.OpenWrittenContent, _aborting)
+                .ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The mailboxes could not be asked: the message is queued, and delivery checks the quota again.
+            return PolicyDecision.Accept;
+        }
     }
 
     /// <summary>

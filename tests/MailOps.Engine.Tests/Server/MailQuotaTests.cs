@@ -126,27 +126,47 @@ public sealed class MailQuotaTests : IDisposable
     }
 
     [Fact]
-    public async Task SMTP_bounces_a_message_too_big_for_the_room_left_with_5_2_2_and_refuses_a_full_mailbox_at_RCPT_with_452_4_2_2()
+    public async Task SMTP_refuses_a_message_no_mailbox_has_room_for_with_552_5_2_2_bounces_it_for_the_full_one_of_two_and_refuses_a_full_mailbox_at_RCPT_with_452_4_2_2()
     {
         _site.AddUser("alice");
         _site.AddUser("bob");
+        _site.AddUser("carol");
         SetQuota("alice", 8000);
         await using var server = await MailServer.StartAsync(_site.Config(), "quota");
         await SendAsync("bob@example.test", "alice@example.test", "fits", 5000);
         await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("alice").Length == 1 && _site.Queued().Length == 0, "alice has the first message");
 
-        // Not full yet, so RCPT takes it; the store refuses it at delivery and bob gets the report.
-        await SendAsync("bob@example.test", "alice@example.test", "too big", 5000);
-        await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("bob").Length == 1 && _site.Queued().Length == 0, "bob has the bounce");
+        // Only alice, who has no room for it: refused at the end of DATA, nothing queued.
+        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync("carol@example.test", "alice@example.test", "too big", 5000));
+        Assert.Equal(SmtpErrorCode.MessageNotAccepted, refused.ErrorCode);
+        Assert.Equal(552, (int)refused.StatusCode);
+        Assert.Matches(@"reject: END-OF-MESSAGE from [^:]+: 552 5\.2\.2 <alice@example\.test> Quota exceeded \(mailbox for user is full\);", _site.Log());
+        Assert.Empty(_site.Queued());
+
+        // Alice and bob: queued for bob's sake; alice's copy bounces and carol gets the report.
+        using (var smtp = new SmtpClient())
+        {
+            await smtp.ConnectAsync("127.0.0.1", _site.MtaPort, SecureSocketOptions.None);
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("carol@example.test"));
+            message.To.Add(MailboxAddress.Parse("alice@example.test"));
+            message.To.Add(MailboxAddress.Parse("bob@example.test"));
+            message.Subject = "too big for alice";
+            message.Body = new TextPart("plain") { Text = new string('q', 5000) };
+            await smtp.SendAsync(message);
+            await smtp.DisconnectAsync(true);
+        }
+        await TestMailSite.WaitUntilAsync(() => _site.MessagesOf("carol").Length == 1 && _site.MessagesOf("bob").Length == 1 && _site.Queued().Length == 0,
+            "bob has the message and carol the bounce");
         Assert.Single(_site.MessagesOf("alice"));
         Assert.Matches(@"to=<alice@example\.test>, relay=local, .*dsn=5\.2\.2, status=bounced \(Quota exceeded \(mailbox for user is full\)\)", _site.Log());
-        var report = await File.ReadAllTextAsync(_site.MessagesOf("bob").Single());
+        var report = await File.ReadAllTextAsync(_site.MessagesOf("carol").Single());
         Assert.Contains("Final-Recipient: rfc822; alice@example.test", report);
         Assert.Contains("Status: 5.2.2", report);
 
         // The administrator lowers the quota below the usage: the mailbox is full, and RCPT says so for now.
         SetQuota("alice", 4000);
-        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync("bob@example.test", "alice@example.test", "small", 10));
+        refused = await Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync("bob@example.test", "alice@example.test", "small", 10));
         Assert.Equal(SmtpErrorCode.RecipientNotAccepted, refused.ErrorCode);
         Assert.Equal(452, (int)refused.StatusCode);
         Assert.Matches(@"reject: RCPT from [^:]+: 452 4\.2\.2 <alice@example\.test>: Recipient address rejected: Mailbox is full;", _site.Log());
