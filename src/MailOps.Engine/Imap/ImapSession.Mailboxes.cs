@@ -336,7 +336,7 @@ internal sealed partial class ImapSession
         do items.Add(p.Atom().ToUpperInvariant());
         while (p.TryChar(' '));
         p.Expect(')');
-        if (items.Any(i => i is not ("MESSAGES" or "RECENT" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN"))) throw new ImapSyntaxException("Invalid status item.");
+        if (items.Any(i => i is not ("MESSAGES" or "RECENT" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN" or DeletedStorageItem))) throw new ImapSyntaxException("Invalid status item.");
         return items;
     }
 
@@ -349,6 +349,7 @@ internal sealed partial class ImapSession
             "RECENT" => snapshot.Messages.Count(IsInNew),
             "UIDNEXT" => snapshot.UidNext,
             "UIDVALIDITY" => snapshot.UidValidity,
+            DeletedStorageItem => DeletedStorage(snapshot),
             _ => (long)snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),
         }).ToString(CultureInfo.InvariantCulture));
         await WriteAsync(new ImapResponse().Raw("* STATUS ").String(WireName(name)).Raw(" (" + string.Join(' ', values) + ")")).ConfigureAwait(false);

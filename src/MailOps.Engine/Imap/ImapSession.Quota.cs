@@ -7,7 +7,8 @@ namespace MailOps.Engine.Imap;
 /// folder has the one root "User quota" when the user has a storage limit, and none otherwise; STORAGE is counted in
 /// units of 1024 octets, rounded up; SETQUOTA is refused (only the administrator sets quotas, with Set-MailUser).
 /// APPEND and COPY that would go over the limit are refused with [OVERQUOTA] and store nothing; MOVE is never refused,
-/// since it takes no more room (Dovecot does not check moves within one quota root either).
+/// since it takes no more room (Dovecot does not check moves within one quota root either). STATUS answers
+/// DELETED-STORAGE, which RFC 9208 5.1 requires with QUOTA=RES-STORAGE (Dovecot 2.3, on RFC 2087, does not).
 /// </summary>
 internal sealed partial class ImapSession
 {
@@ -19,6 +20,13 @@ internal sealed partial class ImapSession
 
     // RFC 9208 3.1: QUOTA and one QUOTA=RES-<name> per resource type the server counts.
     private static readonly string[] QuotaCapabilities = ["QUOTA", "QUOTA=RES-STORAGE"];
+
+    // RFC 9208 4.2.5 and 5.1: a server with QUOTA=RES-STORAGE answers STATUS DELETED-STORAGE.
+    private const string DeletedStorageItem = "DELETED-STORAGE";
+
+    /// <summary>What an EXPUNGE of the folder would give back: its \Deleted messages' stored sizes, in units of 1024 octets as STORAGE.</summary>
+    private static long DeletedStorage(MailFolderSnapshot snapshot) =>
+        Kibibytes(snapshot.Messages.Where(m => m.Flags.HasFlag(MessageFlags.Deleted)).Sum(m => m.PhysicalSize));
 
     private Task<string> QuotaCommandAsync(ImapParser p, string name) => name switch
     {

@@ -91,7 +91,7 @@ public sealed class MailQuotaTests : IDisposable
     }
 
     [Fact]
-    public async Task APPEND_and_COPY_over_the_quota_get_NO_OVERQUOTA_and_store_nothing_while_MOVE_still_works()
+    public async Task APPEND_and_COPY_over_the_quota_get_NO_OVERQUOTA_and_store_nothing_STATUS_tells_what_an_expunge_frees_and_MOVE_still_works()
     {
         _site.AddUser("alice", "alice-pw");
         SetQuota("alice", 10 * 1024);
@@ -110,6 +110,9 @@ public sealed class MailQuotaTests : IDisposable
             c.select('INBOX')
             typ, data = c.copy('1', 'Trash')
             print('COPY', typ, data[0].decode())
+            c.store('1', '+FLAGS', '\\Deleted')
+            typ, data = c.status('INBOX', '(DELETED-STORAGE)')
+            print('STATUS', data[0].decode())
             typ, data = c._simple_command('MOVE', '1', 'Trash')
             print('MOVE', typ)
             c.logout()
@@ -119,6 +122,8 @@ public sealed class MailQuotaTests : IDisposable
 
         Assert.Contains("APPEND NO [OVERQUOTA] Quota exceeded (mailbox for user is full).", output);
         Assert.Contains("COPY NO [OVERQUOTA] Quota exceeded (mailbox for user is full).", output);
+        // RFC 9208 5.1: what an EXPUNGE would give back, in the units of STORAGE.
+        Assert.True(output.Contains($"STATUS \"INBOX\" (DELETED-STORAGE {Kib(before)})", StringComparison.Ordinal), output);
         Assert.Contains("MOVE OK", output);
         // Nothing was stored by the refused commands: the one message is now in Trash alone.
         Assert.Empty(_site.MessagesOf("alice"));
