@@ -1,6 +1,6 @@
-using MailOps.Engine.Platform;
+using System.Collections.Concurrent;
 
-namespace MailOps.Engine.Queue;
+namespace MailOps.Engine.Platform;
 
 /// <summary>
 /// Group commit of one directory's fsync: concurrent callers that each created or renamed a file in the directory share
@@ -13,6 +13,11 @@ namespace MailOps.Engine.Queue;
 /// </summary>
 internal sealed class DirectorySyncGroup(string path)
 {
+    private static readonly ConcurrentDictionary<string, DirectorySyncGroup> Shared = new(StringComparer.Ordinal);
+
+    /// <summary>The process-wide group of the directory at <paramref name="directory"/> (a full path).</summary>
+    public static DirectorySyncGroup For(string directory) => Shared.GetOrAdd(directory, d => new DirectorySyncGroup(d));
+
     private readonly object _gate = new();
     private bool _syncing;
     // The callers that arrived while an fsync ran: the next fsync (started after them) completes it.
