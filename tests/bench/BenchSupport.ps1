@@ -109,6 +109,11 @@ function Wait-Delivery([string] $NewDir, [int] $Expected, [DateTime] $Deadline, 
     return @{ TimedOut = $false; Seconds = $total; SourceSeconds = $sourceDone }
 }
 
+# What a long-running MailOps server should run with (docs/Start-MailServer.md, "Running as a service"): .NET's
+# profile-guided tiering (instrumented tier before tier 1) kept the JIT busy for thousands of messages, ~1.5x the CPU
+# per 64 KiB message in Measure-SmtpServerCost.ps1.
+$ServiceEnvironment = @{ DOTNET_TieredPGO = '0' }
+
 function Start-MailOpsProcess([string] $Dir, [int] $Port, [hashtable] $Settings) {
     # The bundled server with a configuration of $Settings (hostname, domains, listeners, limits, users and
     # aliases files, data and log paths are filled in unless given), in a pwsh process of its own. Returns the process.
@@ -132,8 +137,18 @@ function Start-MailOpsProcess([string] $Dir, [int] $Port, [hashtable] $Settings)
     $command = "Import-Module '$ModulePath'; Start-MailServer -ConfigPath '$path' -Foreground"
     # The pwsh.dll this script runs in, started directly with dotnet: one process, whose VmHWM is the server's.
     # (`dotnet pwsh` would put a muxer and the tool shim in front of it.)
-    $process = Start-Process -FilePath $PwshExe -ArgumentList (@($PwshArgs) + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
-        -WorkingDirectory $RepoRoot -PassThru -NoNewWindow -RedirectStandardOutput (Join-Path $Dir 'server.out') -RedirectStandardError (Join-Path $Dir 'server.err')
+    # The service environment docs/Start-MailServer.md recommends (DOTNET_TieredPGO=0); $MailOpsEnvironment = @{} in
+    # the calling script measures .NET's defaults instead.
+    $environment = if (Test-Path variable:MailOpsEnvironment) { $MailOpsEnvironment } else { $ServiceEnvironment }
+    $saved = @{}
+    foreach ($name in $environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $environment[$name]) }
+    try {
+        $process = Start-Process -FilePath $PwshExe -ArgumentList (@($PwshArgs) + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
+            -WorkingDirectory $RepoRoot -PassThru -NoNewWindow -RedirectStandardOutput (Join-Path $Dir 'server.out') -RedirectStandardError (Join-Path $Dir 'server.err')
+    }
+    finally {
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+    }
     $Started.Add(@{ Kind = 'Process'; Process = $process })
     try { Wait-Port $Port 90 }
     catch { throw "MailOps did not start: $(Get-Content (Join-Path $Dir 'server.err') -Raw)" }

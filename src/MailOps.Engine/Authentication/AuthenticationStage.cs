@@ -48,6 +48,9 @@ public sealed class AuthenticationStage
 
     private async Task<AuthenticationOutcome> DecideAsync(Stream content, IPAddress client, string helo, string mailFrom, bool trusted, CancellationToken cancellationToken)
     {
+        // Trusted mail is only signed: parse the whole of it only when its From: domain has a key.
+        if (trusted && !await _signing.WouldSignAsync(content, cancellationToken).ConfigureAwait(false)) return AuthenticationOutcome.Nothing;
+        content.Position = 0;
         MimeMessage message;
         try { message = await MimeMessage.LoadAsync(content, cancellationToken).ConfigureAwait(false); }
         catch (FormatException) { return AuthenticationOutcome.Nothing; }

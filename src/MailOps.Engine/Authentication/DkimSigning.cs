@@ -33,6 +33,27 @@ public sealed class DkimSigning
     /// <summary>True when keys are configured for <paramref name="domain"/>.</summary>
     public bool HasKeysFor(string domain) => _signers.Contains(domain);
 
+    /// <summary>
+    /// Whether <see cref="Sign"/> would sign the message in <paramref name="content"/>, read from its header section
+    /// alone: signing needs the whole message parsed, and most mail from trusted clients has no key for its From: domain.
+    /// </summary>
+    public async Task<bool> WouldSignAsync(Stream content, CancellationToken cancellationToken)
+    {
+        if (_signers.Count == 0) return false;
+        HeaderList headers;
+        try
+        {
+            headers = await HeaderList.LoadAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        if (headers[HeaderId.From] is not { } from || !InternetAddressList.TryParse(from, out var addresses)) return false;
+        var authors = addresses.Mailboxes.ToArray();
+        return authors.Length == 1 && _signers.Contains(authors[0].Domain);
+    }
+
     /// <summary>The DKIM-Signature header lines (CRLF) for <paramref name="message"/>, one per key of its From: domain; empty when it has none.</summary>
     public byte[] Sign(MimeMessage message)
     {

@@ -595,7 +595,7 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
         try
         {
             await using var content = DeliveredToStream(recipient.Address, _queue.OpenContent(QueueState.Active, envelope.QueueId));
-            await folder.DeliverAsync(content, MessageFlags.None, null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await folder.DeliverNewAsync(content, cancellationToken).ConfigureAwait(false);
         }
         catch (MailStoreException e)
         {

@@ -425,7 +425,8 @@ internal sealed partial class ImapSession
         {
             await using var content = inbox.OpenMessage(message.Uid);
             if (content is null) continue;
-            await target.DeliverAsync(content, message.Flags, message.ReceivedDate, message.Keywords, _stopping).ConfigureAwait(false);
+            // Moved, not copied: no more room taken, so not refused for the quota.
+            await target.DeliverMovedAsync(content, message.Flags, message.ReceivedDate, message.Keywords, _stopping).ConfigureAwait(false);
             moved.Add(message.Uid);
         }
         await inbox.ExpungeAsync(moved, _stopping).ConfigureAwait(false);

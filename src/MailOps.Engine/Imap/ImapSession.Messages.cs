@@ -30,14 +30,8 @@ internal sealed partial class ImapSession
         return found;
     }
 
-    private async Task<byte[]?> ReadMessageAsync(uint uid)
-    {
-        await using var stream = _folder!.OpenMessage(uid);
-        if (stream is null) return null;
-        var copy = new MemoryStream();
-        await stream.CopyToAsync(copy, _stopping).ConfigureAwait(false);
-        return copy.ToArray();
-    }
+    // Message octets and parses this session has read: a second SEARCH or FETCH of them reads nothing again.
+    private readonly ImapMessageCache _contents = new(16 * 1024 * 1024);
 
     private async Task<string> FetchAsync(ImapParser p, bool uid)
     {
@@ -57,14 +51,15 @@ internal sealed partial class ImapSession
             ImapMessage? parsed = null;
             if (items.Any(i => i.Name is not ("FLAGS" or "UID" or "INTERNALDATE" or "RFC822.SIZE")))
             {
-                raw = await ReadMessageAsync(message.Uid).ConfigureAwait(false);
+                raw = _contents.Raw(_folder!, message);
                 if (raw is null)
                 {
                     gone = true; // expunged by someone else; its EXPUNGE comes later
                     continue;
                 }
             }
-            ImapMessage Parsed() => parsed ??= new ImapMessage(raw!);
+            var current = message;
+            ImapMessage Parsed() => parsed ??= _contents.Parsed(_folder!, current) ?? new ImapMessage(raw!);
             var addFlags = false;
             if (marksSeen && !message.Flags.HasFlag(MessageFlags.Seen))
             {
@@ -221,7 +216,7 @@ internal sealed partial class ImapSession
         foreach (var index in indexes)
         {
             var message = _messages[index];
-            var raw = await ReadMessageAsync(message.Uid).ConfigureAwait(false);
+            var raw = _contents.Raw(_folder!, message);
             if (raw is null) continue;
             using var copy = new MemoryStream(raw, writable: false);
             var stored = await (move
@@ -293,16 +288,8 @@ internal sealed partial class ImapSession
         for (var i = 0; i < _messages.Count; i++)
         {
             var message = _messages[i];
-            ImapMessage? parsed = null;
-            var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid), () =>
-            {
-                if (parsed is not null) return parsed;
-                using var stream = _folder!.OpenMessage(message.Uid);
-                if (stream is null) return null;
-                var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                return parsed = new ImapMessage(copy.ToArray());
-            });
+            var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid),
+                () => _contents.Parsed(_folder!, message));
             if (keys.All(k => k.Matches(context))) found.Add(uid ? message.Uid : (uint)i + 1);
         }
         if (returns is null)

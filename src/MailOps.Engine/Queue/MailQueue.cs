@@ -9,8 +9,8 @@ namespace MailOps.Engine.Queue;
 /// <summary>
 /// The durable queue: one directory per <see cref="QueueState"/> under a root. A message is one file, <c>&lt;id&gt;.eml</c>,
 /// holding the content followed by the JSON <see cref="Envelope"/> and a fixed trailer that gives both lengths (as
-/// Postfix's queue file holds content and envelope records), so that one fsync makes both durable. The file is renamed
-/// into place only when complete, so a message exists once its .eml file exists. Earlier versions wrote the envelope
+/// Postfix's queue file holds content and envelope records), so that one fsync makes both durable. The file is written
+/// in place and the trailer, written last, makes it complete: a message exists once its .eml file has its trailer. Earlier versions wrote the envelope
 /// beside the content as <c>&lt;id&gt;.env</c>; such a message (a .eml without the trailer) is still read, and becomes
 /// one file at its first envelope rewrite.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class MailQueue
     }
 
     /// <summary>Makes the renames into <paramref name="state"/>'s directory done before the call durable, sharing the fsync with concurrent callers.</summary>
-    internal void SyncShared(QueueState state) => _syncGroups[state].Sync();
+    internal Task SyncSharedAsync(QueueState state) => _syncGroups[state].SyncAsync();
 
     /// <summary>The queue root directory.</summary>
     public string Root { get; }
@@ -193,22 +193,24 @@ public sealed class MailQueue
     }
 
     /// <summary>
-    /// Deletes what a crash can leave in incoming/: temporary files, and content without an envelope from an earlier
-    /// version (never acknowledged with 250, so the client still owns the message). Call once at start-up, before
+    /// Deletes what a crash can leave in incoming/ and hold/: temporary files, and queue files without their trailer
+    /// (being written, never acknowledged with 250, so the client still owns the message). Call once at start-up, before
     /// listeners open.
     /// </summary>
     public int RemoveLeftovers()
     {
         int removed = 0;
-        string incoming = DirectoryOf(QueueState.Incoming);
-        foreach (string file in Directory.EnumerateFiles(incoming))
+        foreach (var state in new[] { QueueState.Incoming, QueueState.Hold })
         {
-            bool temporary = file.EndsWith(".tmp", StringComparison.Ordinal);
-            bool orphan = file.EndsWith(".eml", StringComparison.Ordinal) && !IsComplete(QueueState.Incoming, Path.GetFileNameWithoutExtension(file));
-            if (temporary || orphan)
+            foreach (string file in Directory.EnumerateFiles(DirectoryOf(state)))
             {
-                File.Delete(file);
-                removed++;
+                bool temporary = file.EndsWith(".tmp", StringComparison.Ordinal);
+                bool orphan = file.EndsWith(".eml", StringComparison.Ordinal) && !IsComplete(state, Path.GetFileNameWithoutExtension(file));
+                if (temporary || orphan)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
             }
         }
 

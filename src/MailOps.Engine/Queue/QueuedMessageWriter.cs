@@ -2,8 +2,12 @@
 namespace MailOps.Engine.Queue;
 
 /// <summary>
-/// A message being received into the queue: content is written to a temporary file in incoming/ while it arrives;
-/// <see cref="CommitAsync"/> makes it durable and visible; disposing without commit throws it away.
+/// A message being received into the queue: content is written to its queue file, incoming/&lt;id&gt;.eml, while it
+/// arrives; <see cref="CommitAsync"/> appends the envelope and trailer, which make it complete (a queue file without its
+/// trailer is never listed nor delivered, and is removed at start-up), and makes it durable; disposing without commit
+/// throws it away. The directory entry is made durable when the file is created, by an fsync of incoming/ that runs
+/// while the data arrives (shared with the other sessions), so the 250 waits only for the file's own fsync. Postfix's
+/// cleanup likewise writes the queue file in place and marks it complete at the end (its mode's execute bit).
 /// </summary>
 public sealed class QueuedMessageWriter : IAsyncDisposable
 {
@@ -11,13 +15,18 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     private string _temporaryContent;
     private FileStream _content;
     private bool _done;
+    // True while _temporaryContent is the queue file's own name in incoming/ (false after a prepend wrote a new file).
+    private bool _inPlace = true;
+    // The fsync of incoming/ that makes the new file's directory entry durable; started at creation.
+    private readonly Task _entrySynced;
 
     internal QueuedMessageWriter(MailQueue queue, string queueId)
     {
         _queue = queue;
         QueueId = queueId;
-        _temporaryContent = Path.Combine(queue.DirectoryOf(QueueState.Incoming), queueId + ".eml.tmp");
+        _temporaryContent = Path.Combine(queue.DirectoryOf(QueueState.Incoming), queueId + ".eml");
         _content = Create(_temporaryContent);
+        _entrySynced = queue.SyncSharedAsync(QueueState.Incoming);
     }
 
     // Read sharing lets the authentication stage read the content back before commit (OpenWrittenContent).
@@ -74,6 +83,7 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         File.Delete(_temporaryContent);
         _content = next;
         _temporaryContent = replacement;
+        _inPlace = false;
     }
 
     private static async Task CopyBytesAsync(Stream from, Stream to, long count, CancellationToken cancellationToken)
@@ -89,14 +99,15 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Appends the envelope to the content, fsyncs the file, renames it into place and fsyncs incoming/: two fsyncs (the
-    /// second shared with the sessions committing at the same time).
+    /// Appends the envelope to the content and fsyncs the file (which completes it), and waits for the directory entry
+    /// to be durable: the fsync of incoming/ started at creation, or, when the file was renamed (into hold/, or after a
+    /// prepend), one of the target directory shared with the sessions committing at the same time.
     /// Only after this returns may the server say 250: the message then survives a crash or power loss.
     /// </summary>
     /// <param name="envelope">The envelope to store with the content.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <param name="state">Where the message goes: incoming/ (to be delivered), or hold/ (kept until released).</param>
-    public Task CommitAsync(Envelope envelope, CancellationToken cancellationToken, QueueState state = QueueState.Incoming)
+    public async Task CommitAsync(Envelope envelope, CancellationToken cancellationToken, QueueState state = QueueState.Incoming)
     {
         ObjectDisposedException.ThrowIf(_done, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -104,18 +115,23 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         // Synchronous: the flush only reaches the page cache, and on Unix an async file call is a thread-pool hop.
         _content.Flush();
         envelope.Size = _content.Length;
+        string target = Path.Combine(_queue.DirectoryOf(state), QueueId + ".eml");
+        if (_inPlace && state != QueueState.Incoming)
+        {
+            // Moved before it is complete, so that the queue manager never finds it complete in incoming/.
+            File.Move(_temporaryContent, target);
+            _temporaryContent = target;
+        }
         // Why this fsync (inside AppendEnvelope): after a crash, a message that got its 250 has all its content
         // and its envelope.
         MailQueue.AppendEnvelope(_content, envelope);
         _content.Dispose();
-
-        string directory = _queue.DirectoryOf(state);
-        File.Move(_temporaryContent, Path.Combine(directory, QueueId + ".eml"));
-        // Why this fsync: after a crash, the message that got its 250 is still in incoming/ or hold/ (the rename survives).
-        // Shared: one fsync that starts after this rename covers it and the renames of the sessions committing meanwhile.
-        _queue.SyncShared(state);
         _done = true;
-        return Task.CompletedTask;
+        if (_temporaryContent != target) File.Move(_temporaryContent, target);
+        // Why: after a crash, the message that got its 250 is still in incoming/ or hold/ (its entry, or the rename, survives).
+        await _entrySynced.ConfigureAwait(false);
+        if (state != QueueState.Incoming || !_inPlace) await _queue.SyncSharedAsync(state).ConfigureAwait(false);
+        if (state != QueueState.Incoming && _inPlace) await _queue.SyncSharedAsync(QueueState.Incoming).ConfigureAwait(false);
     }
 
     /// <summary>Throws the message away unless it was committed.</summary>
@@ -134,7 +150,15 @@ public sealed class QueuedMessageWriter : IAsyncDisposable
         }
         catch (IOException)
         {
-            // A leftover .tmp is harmless: it is never listed, and MailQueue.RemoveLeftovers removes it.
+            // A leftover incomplete file is harmless: it is never listed, and MailQueue.RemoveLeftovers removes it.
+        }
+        // Observed, so that a failed fsync of a message thrown away is not an unobserved task exception.
+        try
+        {
+            await _entrySynced.ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
         }
     }
 }

@@ -28,6 +28,19 @@ public interface IMailFolder
     Task<StoredMessage> DeliverMovedAsync(Stream message, MessageFlags flags, DateTimeOffset? receivedDate, IReadOnlyCollection<string>? keywords,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Delivers <paramref name="message"/> (a new mail from the queue) as Postfix's local(8) and virtual(8) do: written
+    /// and fsynced in tmp/, renamed into new/, new/ fsynced (shared with the deliveries at the same time). It gets no UID
+    /// here: the next reader (this server's IMAP or POP3, or Dovecot) numbers it in dovecot-uidlist, as it does any mail
+    /// another program delivered; this saves the uidlist lock and its fsync on every message. When this returns, the
+    /// message survives a crash; when it throws before the rename, no part of it is visible.
+    /// </summary>
+    /// <param name="message">The message, read to its end.</param>
+    /// <param name="cancellationToken">Stops the delivery; nothing is left behind.</param>
+    /// <exception cref="MailQuotaExceededException">It would take the user over the storage limit; nothing is stored.</exception>
+    /// <exception cref="MailStoreException">The store could not take it; see <see cref="MailStoreException.IsTransient"/>.</exception>
+    Task DeliverNewAsync(Stream message, CancellationToken cancellationToken = default);
+
     /// <summary>The folder's messages in UID order, after giving UIDs to any message another program put there.</summary>
     Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default);
 
@@ -36,6 +49,12 @@ public interface IMailFolder
     /// (<see cref="StoredMessage.Size"/> bytes); null when there is no such message.
     /// </summary>
     Stream? OpenMessage(uint uid);
+
+    /// <summary>
+    /// Opens <paramref name="message"/> (from a snapshot) as <see cref="OpenMessage(uint)"/> does, from the file the
+    /// snapshot saw when it is still there (no uidlist read), else looked up again by UID.
+    /// </summary>
+    Stream? OpenMessage(StoredMessage message);
 
     /// <summary>
     /// Sets message <paramref name="uid"/>'s flags and keywords to exactly these (IMAP STORE FLAGS, POP3's \Seen after

@@ -34,7 +34,8 @@ internal static class MailFolderSessions
     /// <summary>Tells the watchers of <paramref name="folderPath"/> about <paramref name="change"/>; a failing watcher does not stop the others.</summary>
     public static void Notify(string folderPath, MailFolderChange change)
     {
-        if (change.Uids.Count == 0 || !Watchers.TryGetValue(folderPath, out var watchers)) return;
+        // An append without UIDs is a delivery the next reader numbers (IMailFolder.DeliverNewAsync): still news.
+        if ((change.Uids.Count == 0 && change.Kind != MailFolderChangeKind.Appended) || !Watchers.TryGetValue(folderPath, out var watchers)) return;
         foreach (var handler in watchers.Handlers)
         {
             try

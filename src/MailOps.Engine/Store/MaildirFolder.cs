@@ -9,7 +9,8 @@ namespace MailOps.Engine.Store;
 /// One Maildir++ folder: its <c>tmp/ new/ cur/</c> and its <c>dovecot-uidlist</c>. Delivery follows the Maildir rule
 /// and Dovecot's order (maildir-save.c): write and fsync the file in tmp/, take the uidlist lock, move the file to
 /// new/ (cur/ when it has flags), fsync that directory, append the UID to the uidlist (fsynced), release the lock.
-/// Copies arriving at once for one folder share the lock and its fsyncs (<see cref="FolderCommitGroup"/>).
+/// Copies arriving at once for one folder share the lock and its fsyncs (<see cref="FolderCommitGroup"/>). Mail from the
+/// queue takes the shorter path of Postfix's local(8) (<see cref="DeliverNewAsync"/>): no UID until a reader numbers it.
 /// </summary>
 public sealed class MaildirFolder : IMailFolder
 {
@@ -48,6 +49,52 @@ public sealed class MaildirFolder : IMailFolder
         var letters = keywords is { Count: > 0 }
             ? await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false)
             : "";
+        var (tempPath, unique, size, virtualSize) = await WriteTemporaryAsync(message, receivedDate, enforceQuota, cancellationToken).ConfigureAwait(false);
+        var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
+        var plain = flags == MessageFlags.None && letters.Length == 0;
+        var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
+        var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
+        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
+        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
+        var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
+        return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
+            File.GetLastWriteTimeUtc(finalPath), finalPath);
+    }
+
+    /// <inheritdoc />
+    public async Task DeliverNewAsync(Stream message, CancellationToken cancellationToken = default)
+    {
+        EnsureExists();
+        var (tempPath, unique, size, virtualSize) = await WriteTemporaryAsync(message, null, enforceQuota: true, cancellationToken).ConfigureAwait(false);
+        var newDirectory = System.IO.Path.Combine(Path, "new");
+        try
+        {
+            File.Move(tempPath, System.IO.Path.Combine(newDirectory, MaildirFileName.WithSizes(unique, size, virtualSize)), overwrite: false);
+        }
+        catch (Exception e)
+        {
+            File.Delete(tempPath);
+            throw Failed(e);
+        }
+        try
+        {
+            // Why: the caller (the queue) forgets its copy once this returns; the entry must survive a power loss.
+            // Shared with the deliveries into this folder at the same time (one fsync of new/ for them all).
+            await DirectorySyncGroup.For(newDirectory).SyncAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw Failed(e);
+        }
+        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, []));
+        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    // Writes the message into tmp/ under a new unique name and fsyncs it (the first half of every delivery; the
+    // Maildir rule: a file is complete on disk before it is renamed into new/ or cur/).
+    private async Task<(string TempPath, string Unique, long Size, long VirtualSize)> WriteTemporaryAsync(
+        Stream message, DateTimeOffset? receivedDate, bool enforceQuota, CancellationToken cancellationToken)
+    {
         var unique = MaildirFileName.NewUniqueName(_maildir.EscapedHostName);
         var tempPath = System.IO.Path.Combine(Path, "tmp", unique);
         long size, virtualSize;
@@ -68,7 +115,7 @@ public sealed class MaildirFolder : IMailFolder
             }
             _maildir.GiveToOwner(tempPath);
             if (receivedDate is { } date) File.SetLastWriteTimeUtc(tempPath, date.UtcDateTime);
-            if (options.BeforeMoveToNew is { } hook) await hook(tempPath, cancellationToken).ConfigureAwait(false);
+            if (_maildir.Options.BeforeMoveToNew is { } hook) await hook(tempPath, cancellationToken).ConfigureAwait(false);
             // The size is known once the file is written (S=, LF line endings), as Dovecot's quota checks it before the commit.
             if (enforceQuota) await _maildir.Quota.EnsureRoomAsync(size, cancellationToken).ConfigureAwait(false);
         }
@@ -77,16 +124,7 @@ public sealed class MaildirFolder : IMailFolder
             File.Delete(tempPath);
             throw Failed(e);
         }
-
-        var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
-        var plain = flags == MessageFlags.None && letters.Length == 0;
-        var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
-        var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
-        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
-        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
-        var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
-        return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
-            File.GetLastWriteTimeUtc(finalPath), finalPath);
+        return (tempPath, unique, size, virtualSize);
     }
 
     /// <summary>
@@ -211,16 +249,35 @@ public sealed class MaildirFolder : IMailFolder
             if (FindFile(record.BaseName) is not { } path) return null;
             try
             {
-                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                var crlf = new FilteredStream(file);
-                crlf.Add(new Unix2DosFilter());
-                return crlf;
+                return WithCrlf(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
             }
             catch (FileNotFoundException)
             {
             }
         }
         return null;
+    }
+
+    /// <inheritdoc />
+    public Stream? OpenMessage(StoredMessage message)
+    {
+        try
+        {
+            return WithCrlf(new FileStream(message.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Renamed for its flags or moved from new/ to cur/ since the snapshot: find it by UID.
+            return OpenMessage(message.Uid);
+        }
+    }
+
+    // Maildir files have LF line ends (LfMessageCopy); IMAP and POP3 serve CRLF.
+    private static FilteredStream WithCrlf(FileStream file)
+    {
+        var crlf = new FilteredStream(file);
+        crlf.Add(new Unix2DosFilter());
+        return crlf;
     }
 
     /// <inheritdoc />

@@ -121,8 +121,46 @@ public sealed class MailQueueTests : IDisposable
         Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Incoming)));
         File.WriteAllText(Path.Combine(queue.DirectoryOf(QueueState.Incoming), QueueId.New() + ".eml.tmp"), "crashed mid-DATA");
         File.WriteAllText(Path.Combine(queue.DirectoryOf(QueueState.Incoming), QueueId.New() + ".eml"), "crashed before the envelope");
-        Assert.Equal(2, queue.RemoveLeftovers());
+        File.WriteAllText(Path.Combine(queue.DirectoryOf(QueueState.Hold), QueueId.New() + ".eml"), "moved to hold, crashed before the envelope");
+        Assert.Equal(3, queue.RemoveLeftovers());
         Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Incoming)));
+        Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Hold)));
+    }
+
+    [Fact]
+    public async Task A_message_being_written_in_place_is_neither_listed_nor_found_until_its_envelope_completes_it()
+    {
+        var queue = new MailQueue(_root);
+        await using var writer = queue.BeginMessage();
+        writer.Content.Write(System.Text.Encoding.ASCII.GetBytes("Subject: w\r\n\r\n" + new string('x', 70000) + "\r\n"));
+        await writer.Content.FlushAsync();
+        // The file is there under its own name, with its content, but without the trailer it is not a message yet.
+        Assert.True(File.Exists(Path.Combine(queue.DirectoryOf(QueueState.Incoming), writer.QueueId + ".eml")));
+        Assert.Empty(queue.List(QueueState.Incoming));
+        Assert.Null(queue.Find(writer.QueueId));
+        Assert.Equal(1, new MailQueue(_root).RemoveLeftovers()); // a start-up now would remove it
+        Assert.Empty(Directory.GetFiles(queue.DirectoryOf(QueueState.Incoming)));
+    }
+
+    [Fact]
+    public async Task A_message_committed_to_hold_is_found_only_in_hold()
+    {
+        var queue = new MailQueue(_root);
+        string id;
+        await using (var writer = queue.BeginMessage())
+        {
+            id = writer.QueueId;
+            writer.Content.Write("Subject: held\r\n\r\nhi\r\n"u8);
+            await writer.CommitAsync(
+                new Envelope { Sender = "s@x.test", Recipients = [new EnvelopeRecipient { Address = "alice@local.test" }] },
+                CancellationToken.None, QueueState.Hold);
+        }
+
+        Assert.Empty(queue.List(QueueState.Incoming));
+        Assert.Equal([id], queue.List(QueueState.Hold));
+        Assert.Equal(QueueState.Hold, queue.Find(id));
+        using var reader = new StreamReader(queue.OpenContent(QueueState.Hold, id));
+        Assert.Equal("Subject: held\r\n\r\nhi\r\n", await reader.ReadToEndAsync());
     }
 
     [Fact]

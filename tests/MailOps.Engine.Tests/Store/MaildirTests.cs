@@ -92,6 +92,50 @@ public sealed class MaildirTests : IDisposable
     }
 
     [Fact]
+    public async Task A_delivery_from_the_queue_lands_in_new_without_a_uid_and_is_numbered_in_delivery_order_when_listed()
+    {
+        var maildir = new Maildir(Root);
+        await maildir.Inbox.DeliverAsync(Message("appended")); // IMAP APPEND's path: numbered at once
+        for (var i = 0; i < 3; i++) await maildir.Inbox.DeliverNewAsync(Message("queued " + i));
+
+        var files = Directory.GetFiles(Path.Combine(Root, "new"));
+        Assert.Equal(4, files.Length);
+        Assert.All(files, f => Assert.Matches(@",S=\d+,W=\d+$", Path.GetFileName(f)));
+        Assert.All(files, f => Assert.Equal(Mode0600, File.GetUnixFileMode(f)));
+        Assert.Empty(Directory.GetFiles(Path.Combine(Root, "tmp")));
+        // Only the appended message is in the uidlist: the queue's deliveries wait for a reader, as Postfix's do.
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(Root, "dovecot-uidlist")).Length);
+
+        var snapshot = await maildir.Inbox.ListMessagesAsync();
+
+        Assert.Equal([1u, 2u, 3u, 4u], snapshot.Messages.Select(m => m.Uid));
+        var subjects = new List<string>();
+        foreach (var m in snapshot.Messages)
+        {
+            using var reader = new StreamReader(maildir.Inbox.OpenMessage(m.Uid)!);
+            subjects.Add((await reader.ReadToEndAsync()).Split("\r\n").Single(l => l.StartsWith("Subject: ", StringComparison.Ordinal))[9..]);
+        }
+        Assert.Equal(["appended", "queued 0", "queued 1", "queued 2"], subjects);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(Root, "dovecot-uidlist")).Length);
+        Assert.False(File.Exists(Path.Combine(Root, "dovecot-uidlist.lock")));
+    }
+
+    [Fact]
+    public async Task A_message_opened_from_an_old_snapshot_is_found_after_its_file_was_renamed_for_flags_and_not_after_expunge()
+    {
+        var maildir = new Maildir(Root);
+        await maildir.Inbox.DeliverNewAsync(Message("renamed"));
+        var seen = (await maildir.Inbox.ListMessagesAsync()).Messages.Single();
+        await maildir.Inbox.SetFlagsAsync(seen.Uid, MessageFlags.Seen | MessageFlags.Flagged);
+        Assert.False(File.Exists(seen.Path)); // moved from new/ to cur/ with :2,FS
+
+        using (var reader = new StreamReader(maildir.Inbox.OpenMessage(seen)!))
+            Assert.Contains("Subject: renamed\r\n", await reader.ReadToEndAsync());
+        await maildir.Inbox.ExpungeAsync([seen.Uid]);
+        Assert.Null(maildir.Inbox.OpenMessage(seen));
+    }
+
+    [Fact]
     public async Task A_message_another_program_put_in_new_gets_the_next_uid_when_listed()
     {
         var maildir = new Maildir(Root);
