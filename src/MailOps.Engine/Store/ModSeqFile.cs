@@ -56,6 +56,9 @@ internal sealed class ModSeqFile
     /// <summary>The one instance for the folder at <paramref name="folderPath"/> in this process.</summary>
     public static ModSeqFile Of(string folderPath) => Cached.GetOrAdd(Path.GetFullPath(folderPath), p => new ModSeqFile(Path.Combine(p, FileName)));
 
+    /// <summary>Forgets what this process read of every folder's file, as a restart of the server does.</summary>
+    internal static void ForgetCached() => Cached.Clear();
+
     /// <summary>The highest modseq given (HIGHESTMODSEQ, RFC 7162 3.1.2.1).</summary>
     public ulong Highest
     {
