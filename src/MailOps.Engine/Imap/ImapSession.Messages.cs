@@ -217,8 +217,8 @@ internal sealed partial class ImapSession
                 }
             }
             // RFC 7162 3.1.3: with CONDSTORE, even .SILENT tells the new MODSEQ of what changed.
-            if (!silent) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid ? $"UID {message.Uid} " : "")}FLAGS {FlagList(message)}{ModSeqItem(message)})")).ConfigureAwait(false);
-            else if (_condStore && changed) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid ? $"UID {message.Uid} " : "")}MODSEQ ({message.ModSeq}))")).ConfigureAwait(false);
+            if (!silent) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid || _qresync ? $"UID {message.Uid} " : "")}FLAGS {FlagList(message)}{ModSeqItem(message)})")).ConfigureAwait(false);
+            else if (_condStore && changed) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid || _qresync ? $"UID {message.Uid} " : "")}MODSEQ ({message.ModSeq}))")).ConfigureAwait(false);
         }
         if (modified.Count > 0) return $"OK [MODIFIED {UidSet(modified)}] Conditional STORE failed.";
         return "OK Store completed.";
