@@ -215,6 +215,25 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VANISHED_EARLIER_names_only_the_UIDs_expunged_after_the_clients_mod_sequence()
+    {
+        await using var imap = await RawLoginAsync();
+        await imap.CommandAsync("ENABLE QRESYNC");
+        var select = await imap.CommandAsync("SELECT INBOX");
+        var validity = Regex.Match(string.Join("\n", select), @"\[UIDVALIDITY (\d+)\]").Groups[1].Value;
+        await imap.CommandAsync("UID STORE 1 +FLAGS.SILENT (\\Deleted)");
+        var known = HighestModSeqIn(await imap.CommandAsync("EXPUNGE"));
+        await imap.CommandAsync("UID STORE 3 +FLAGS.SILENT (\\Deleted)");
+        await imap.CommandAsync("EXPUNGE");
+
+        var fetch = await imap.CommandAsync($"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {known} VANISHED)");
+        Assert.Equal("* VANISHED (EARLIER) 3", fetch[0]);
+        var reselect = await imap.CommandAsync($"SELECT INBOX (QRESYNC ({validity} {known} 1:4))");
+        Assert.Contains("* VANISHED (EARLIER) 3", reselect);
+        Assert.Single(reselect, l => l.StartsWith("* VANISHED", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FETCH_CHANGEDSINCE_returns_only_changed_messages_and_SEARCH_MODSEQ_reports_the_highest_found()
     {
         await using var imap = await RawLoginAsync();
