@@ -90,7 +90,7 @@ internal sealed partial class ImapSession
             p.Expect('(');
             uidValidity = p.NonZeroNumber();
             p.Space();
-            modSeq = ImapModSequence.Parse(p, allowZero: false);
+            modSeq = ImapModSequence.Parse(p, allowZero: true);
             if (p.TryChar(' ') && p.AtSequenceSet)
             {
                 knownUids = p.SequenceSet();

@@ -387,6 +387,10 @@ public sealed class MaildirFolder : IMailFolder
                         foreach (var uid in removed) modSeqs.Expunge(uid);
                         modSeqs.Save(_maildir.Options.Owner);
                     }
+                    catch (MailStoreException)
+                    {
+                        // The files are gone all the same; the next listing records what it finds missing.
+                    }
                     finally
                     {
                         modSeqs.Discard();

@@ -145,21 +145,21 @@ internal sealed class ModSeqFile
     {
         lock (_gate)
         {
-            if (modSeq < _horizon) return null;
+            if (!_valid || modSeq < _horizon) return null;
             return _expunged.Where(e => e.ModSeq > modSeq).Select(e => e.Uid).Distinct().Order().ToList();
         }
     }
 
     /// <summary>
     /// Starts the file anew for <paramref name="uidValidity"/> (the caller holds the uidlist dotlock). A
-    /// <paramref name="fresh"/> folder (its uidlist was just created) starts at 0; otherwise from the clock, and never below
-    /// what a readable old file said for the same UIDVALIDITY.
+    /// <paramref name="fresh"/> folder (its uidlist was just created) starts at 1 (RFC 7162 7: HIGHESTMODSEQ is at least 1);
+    /// otherwise from the clock, and never below what a readable old file said for the same UIDVALIDITY.
     /// </summary>
     public void Rebuild(uint uidValidity, bool fresh)
     {
         lock (_gate)
         {
-            var floor = fresh ? 0 : Math.Max((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, _uidValidity == uidValidity ? _highest : 0);
+            var floor = fresh ? 1 : Math.Max((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, _uidValidity == uidValidity ? _highest : 0);
             Clear();
             _uidValidity = uidValidity;
             _highest = floor;
@@ -204,11 +204,13 @@ internal sealed class ModSeqFile
                 if (_rewrite || _lines + _pending.Count > 2 * (_messages.Count + _expunged.Count) + 1024) WriteWhole(owner);
                 else Append();
             }
-            catch
+            catch (Exception e)
             {
                 // What is in memory may now differ from the file: read it again next time.
                 _identity = null;
                 _valid = false;
+                if (e is IOException or UnauthorizedAccessException)
+                    throw new MailStoreException($"Could not write {_path}: {e.Message}", isTransient: true, e);
                 throw;
             }
             finally

@@ -234,6 +234,17 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_empty_folder_has_HIGHESTMODSEQ_1_in_SELECT_and_STATUS()
+    {
+        await using var imap = await RawLoginAsync();
+        await imap.CommandAsync("CREATE Projects");
+        Assert.Contains("* OK [HIGHESTMODSEQ 1] Highest", await imap.CommandAsync("EXAMINE Projects"));
+        // STATUS HIGHESTMODSEQ enables CONDSTORE, so the selected mailbox's HIGHESTMODSEQ comes first (RFC 7162 3.1).
+        Assert.Equal(["* OK [HIGHESTMODSEQ 1] Highest", "* STATUS \"Projects\" (HIGHESTMODSEQ 1)"],
+            (await imap.CommandAsync("STATUS Projects (HIGHESTMODSEQ)"))[..^1]);
+    }
+
+    [Fact]
     public async Task FETCH_CHANGEDSINCE_returns_only_changed_messages_and_SEARCH_MODSEQ_reports_the_highest_found()
     {
         await using var imap = await RawLoginAsync();

@@ -19,19 +19,19 @@ public sealed class ModSeqFileTests : IDisposable
     private string ModSeqPath => Path.Combine(_store.PathFor("alice"), ModSeqFile.FileName);
 
     [Fact]
-    public async Task A_new_folder_starts_at_zero_and_every_change_and_expunge_takes_the_next_mod_sequence()
+    public async Task A_new_folder_starts_at_one_and_every_change_and_expunge_takes_the_next_mod_sequence()
     {
         var inbox = _store.Open("alice").Inbox;
         var first = await inbox.DeliverAsync(Message("one"));
         var second = await inbox.DeliverAsync(Message("two"));
         var listed = await inbox.ListMessagesAsync();
-        Assert.Equal([1ul, 2ul], listed.Messages.Select(m => m.ModSeq));
-        Assert.Equal(2ul, listed.HighestModSeq);
-        Assert.Equal(3ul, (await inbox.SetFlagsAsync(first.Uid, MessageFlags.Seen))!.ModSeq);
+        Assert.Equal([2ul, 3ul], listed.Messages.Select(m => m.ModSeq));
+        Assert.Equal(3ul, listed.HighestModSeq);
+        Assert.Equal(4ul, (await inbox.SetFlagsAsync(first.Uid, MessageFlags.Seen))!.ModSeq);
         await inbox.ExpungeAsync([second.Uid]);
-        Assert.Equal(4ul, inbox.HighestModSeq());
-        Assert.Equal([second.Uid], inbox.ExpungedSince(3));
-        Assert.Empty(inbox.ExpungedSince(4)!);
+        Assert.Equal(5ul, inbox.HighestModSeq());
+        Assert.Equal([second.Uid], inbox.ExpungedSince(4));
+        Assert.Empty(inbox.ExpungedSince(5)!);
         Assert.StartsWith("mailops-modseq 1 V", File.ReadAllLines(ModSeqPath)[0]);
     }
 
