@@ -172,7 +172,11 @@ public sealed class MaildirFolder : IMailFolder
         var files = ScanFiles();
         var modSeqs = ModSeqFile.Of(Path);
         List<StoredMessage>? messages = null;
-        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null) || (messages = TryDescribe(uidList, files, modSeqs)) is null)
+        // A file renamed by another session between the directory scan and the read of mailops-modseq differs from both:
+        // look once more before taking the lock.
+        if (uidList is not null && !files.Keys.Any(name => uidList.Find(name) is null) && (messages = TryDescribe(uidList, files, modSeqs)) is null)
+            messages = TryDescribe(uidList, files = ScanFiles(), modSeqs);
+        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null) || messages is null)
         {
             // Messages without a UID (another program delivered them, or the uidlist is new), or flags changed or messages
             // gone that have no mod-sequence yet: number them and give them one under the lock.
@@ -185,6 +189,7 @@ public sealed class MaildirFolder : IMailFolder
             GiveModSeqs(uidList, files, modSeqs);
             messages = TryDescribe(uidList, files, modSeqs) ?? throw new MailStoreException($"Mod-sequences of {Path} are not in step.", isTransient: true);
         }
+        modSeqs.FlushToDisk();
         return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages) { HighestModSeq = modSeqs.Highest };
     }
 
@@ -224,7 +229,7 @@ public sealed class MaildirFolder : IMailFolder
                 if (uidList.Find(uid) is { } record && FindFile(record.BaseName) is not null) continue;
                 modSeqs.Expunge(uid);
             }
-            modSeqs.Save(_maildir.Options.Owner);
+            modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
         }
         finally
         {
@@ -263,18 +268,39 @@ public sealed class MaildirFolder : IMailFolder
         IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default) =>
         ChangeFlagsAsync(uid, unchangedSince, flags, keywords, cancellationToken);
 
-    // The file is renamed, and its new mod-sequence written, under the uidlist lock, so that UNCHANGEDSINCE is checked
-    // against what is there. Keyword letters are found first: no code holds two dotlocks at once.
+    // The file is renamed, and its new mod-sequence appended, under the uidlist lock, so that UNCHANGEDSINCE is checked
+    // against what is there; the fsync of mailops-modseq comes after the lock is let go (it covers every line appended
+    // before it, so concurrent changes share it) and before the new mod-sequence is reported. Keyword letters are found
+    // first: no code holds two dotlocks at once.
     private async Task<(StoredMessage? Message, bool Modified)> ChangeFlagsAsync(uint uid, ulong? unchangedSince, MessageFlags flags,
         IReadOnlyCollection<string>? keywords, CancellationToken cancellationToken)
     {
         var options = _maildir.Options;
         var wanted = keywords is null ? null
             : await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false);
-        using var uidListLock = await LockUidListAsync(cancellationToken).ConfigureAwait(false);
         if (UidList.Read(Path) is not { } uidList || uidList.Find(uid) is not { } record) return (null, false);
         var modSeqs = ModSeqFile.Of(Path);
-        if (!modSeqs.Refresh(uidList.UidValidity)) GiveModSeqs(uidList, ScanFiles(), modSeqs);
+        (StoredMessage? Message, bool Modified) result;
+        var told = new List<MailFolderChangeKind>();
+        using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!modSeqs.Refresh(uidList.UidValidity))
+            {
+                if (UidList.Read(Path) is not { } current || current.Find(uid) is not { } again) return (null, false);
+                (uidList, record) = (current, again);
+                GiveModSeqs(uidList, ScanFiles(), modSeqs);
+            }
+            result = ChangeFlagsLocked(record, modSeqs, unchangedSince, flags, wanted, told);
+        }
+        modSeqs.FlushToDisk();
+        foreach (var kind in told) MailFolderSessions.Notify(Path, new MailFolderChange(kind, [uid]));
+        return result;
+    }
+
+    private (StoredMessage? Message, bool Modified) ChangeFlagsLocked(UidListRecord record, ModSeqFile modSeqs, ulong? unchangedSince, MessageFlags flags,
+        string? wanted, List<MailFolderChangeKind> told)
+    {
+        var uid = record.Uid;
         // The file may be renamed by someone else between finding and renaming it; find it again then.
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -284,8 +310,8 @@ public sealed class MaildirFolder : IMailFolder
             if (!known || state != ModSeqFile.StateOf(name))
             {
                 // New since the last listing, or changed behind our back (Dovecot, a mail program): that is a change too.
-                modSeq = SaveModSeq(modSeqs, uid, ModSeqFile.StateOf(name));
-                if (known) MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.FlagsChanged, [uid]));
+                modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(name));
+                if (known) told.Add(MailFolderChangeKind.FlagsChanged);
             }
             if (modSeq > unchangedSince) return (Describe(record, new FileInfo(current), KeywordsOf(name)) with { ModSeq = modSeq }, true);
             var letters = wanted ?? MaildirFileName.ParseFlags(name).KeywordLetters;
@@ -304,19 +330,20 @@ public sealed class MaildirFolder : IMailFolder
                 // Someone else gave it these flags meanwhile.
             }
             var targetName = System.IO.Path.GetFileName(target);
-            modSeq = SaveModSeq(modSeqs, uid, ModSeqFile.StateOf(targetName));
-            MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.FlagsChanged, [uid]));
+            modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(targetName));
+            if (told.Count == 0) told.Add(MailFolderChangeKind.FlagsChanged);
             return (Describe(record, new FileInfo(target), KeywordsOf(targetName)) with { ModSeq = modSeq }, false);
         }
         return (null, false);
     }
 
-    private ulong SaveModSeq(ModSeqFile modSeqs, uint uid, string state)
+    // Under the uidlist lock: the next mod-sequence for uid, appended without an fsync (the caller fsyncs after the lock).
+    private ulong AppendModSeq(ModSeqFile modSeqs, uint uid, string state)
     {
         try
         {
             var modSeq = modSeqs.Assign(uid, state);
-            modSeqs.Save(_maildir.Options.Owner);
+            modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
             return modSeq;
         }
         finally
@@ -385,7 +412,7 @@ public sealed class MaildirFolder : IMailFolder
                     try
                     {
                         foreach (var uid in removed) modSeqs.Expunge(uid);
-                        modSeqs.Save(_maildir.Options.Owner);
+                        modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
                     }
                     catch (MailStoreException)
                     {
@@ -397,6 +424,14 @@ public sealed class MaildirFolder : IMailFolder
                     }
                 }
             }
+        }
+        try
+        {
+            ModSeqFile.Of(Path).FlushToDisk();
+        }
+        catch (MailStoreException)
+        {
+            // As above: the next listing records what it finds missing.
         }
         MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
         return removed;

@@ -13,8 +13,9 @@ namespace MailOps.Engine.Store;
 /// M &lt;uid&gt; &lt;modseq&gt; :&lt;flag letters&gt;     the message's state (its file name's :2, letters, sorted) as of modseq
 /// X &lt;uid&gt; &lt;modseq&gt;                     the message was expunged at modseq
 /// </code>
-/// Lines are only appended (fsynced before a modseq is reported), always under the uidlist dotlock; the last line for a
-/// UID wins, and a line without its line end (a crash while writing) is not read and is cut off by the next writer.
+/// Lines are only appended, always under the uidlist dotlock, and fsynced (<see cref="FlushToDisk"/>) after the lock is let
+/// go and before the new modseq is reported; the last line for a UID wins, and a line without its line end (a crash while
+/// writing) is not read and is cut off by the next writer.
 /// When it grows to twice what it describes it is written whole (temp file, fsync, rename), keeping the last
 /// <see cref="MaxExpunged"/> expunges; expunges at or below the horizon E are forgotten (RFC 7162 3.2.5.1 lets the
 /// server then report every UID the client knows that is gone).
@@ -43,6 +44,9 @@ internal sealed class ModSeqFile
     private readonly Dictionary<uint, (ulong ModSeq, string? State)> _pendingState = [];
     private FileStatus? _identity;
     private long _length;
+    // Appends not yet fsynced: how many were made, and how many of them an fsync has covered.
+    private long _appended;
+    private long _flushed;
     private int _lines;
     private bool _valid;
     private bool _rewrite;
@@ -190,10 +194,11 @@ internal sealed class ModSeqFile
     }
 
     /// <summary>
-    /// Writes what <see cref="Assign"/> and <see cref="Expunge"/> recorded, fsynced, before any of it is reported (the
-    /// caller holds the uidlist dotlock): appended, or the whole file when it was rebuilt or has grown too long.
+    /// Writes what <see cref="Assign"/> and <see cref="Expunge"/> recorded (the caller holds the uidlist dotlock): appended,
+    /// or the whole file (always fsynced) when it was rebuilt or has grown too long. Without <paramref name="flushToDisk"/>
+    /// an append is not fsynced: the caller calls <see cref="FlushToDisk"/> before it reports the new mod-sequences.
     /// </summary>
-    public void Save(MaildirOwner? owner)
+    public void Save(MaildirOwner? owner, bool flushToDisk = true)
     {
         lock (_gate)
         {
@@ -202,7 +207,7 @@ internal sealed class ModSeqFile
             {
                 foreach (var (uid, (modSeq, state)) in _pendingState.OrderBy(p => p.Value.ModSeq)) Apply(uid, modSeq, state);
                 if (_rewrite || _lines + _pending.Count > 2 * (_messages.Count + _expunged.Count) + 1024) WriteWhole(owner);
-                else Append();
+                else Append(flushToDisk);
             }
             catch (Exception e)
             {
@@ -254,7 +259,31 @@ internal sealed class ModSeqFile
         _highest = Math.Max(_highest, modSeq);
     }
 
-    private void Append()
+    /// <summary>
+    /// fsync(2) of the file when an append since the last one was not fsynced: every line appended before it is then on
+    /// disk. Called after the uidlist lock is let go, so that writers do not wait on each other's fsyncs.
+    /// </summary>
+    public void FlushToDisk()
+    {
+        long target;
+        lock (_gate)
+        {
+            if (_flushed >= _appended) return;
+            target = _appended;
+        }
+        try
+        {
+            using (var handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+                RandomAccess.FlushToDisk(handle);
+            lock (_gate) _flushed = Math.Max(_flushed, target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MailStoreException($"Could not write {_path}: {e.Message}", isTransient: true, e);
+        }
+    }
+
+    private void Append(bool flushToDisk)
     {
         using var stream = new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
         // A line a crashed writer did not finish is cut off; we hold the lock, so no one is writing it now.
@@ -262,7 +291,8 @@ internal sealed class ModSeqFile
         stream.Seek(_length, SeekOrigin.Begin);
         var bytes = Encoding.ASCII.GetBytes(string.Concat(_pending));
         stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk);
+        if (!flushToDisk) _appended++;
         _length += bytes.Length;
         _lines += _pending.Count;
         _identity = Posix.Stat(_path, followSymlinks: true);
