@@ -324,6 +324,46 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Flags_changed_and_messages_expunged_by_a_real_Dovecot_reach_a_QRESYNC_client_of_ours()
+    {
+        uint validity;
+        ulong highest;
+        using (var first = await LoginAsync())
+        {
+            await first.EnableQuickResyncAsync();
+            await first.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            (validity, highest) = (first.Inbox.UidValidity, first.Inbox.HighestModSeq);
+            await first.DisconnectAsync(true);
+        }
+        using (var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + _host.Store.PathFor("alice"))]))
+        {
+            using var theirs = new ImapClient();
+            await theirs.ConnectAsync("127.0.0.1", dovecot.ImapPort, SecureSocketOptions.None);
+            await theirs.AuthenticateAsync("alice", "secret");
+            await theirs.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            await theirs.Inbox.AddFlagsAsync(new UniqueId(2), MessageFlags.Flagged, silent: true);
+            await theirs.Inbox.AddFlagsAsync(new UniqueId(4), MessageFlags.Deleted, silent: true);
+            await theirs.Inbox.ExpungeAsync();
+            await theirs.DisconnectAsync(true);
+            Assert.Empty(dovecot.LogProblems());
+        }
+
+        using var client = await LoginAsync();
+        await client.EnableQuickResyncAsync();
+        var vanished = new List<uint>();
+        var flagged = new List<(uint Uid, MessageFlags Flags, ulong? ModSeq)>();
+        client.Inbox.MessagesVanished += (_, e) => vanished.AddRange(e.UniqueIds.Select(u => u.Id));
+        client.Inbox.MessageFlagsChanged += (_, e) => flagged.Add((e.UniqueId!.Value.Id, e.Flags, e.ModSeq));
+        await client.Inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, [new UniqueId(1), new UniqueId(2), new UniqueId(3), new UniqueId(4)]);
+        Assert.Equal([4u], vanished);
+        var change = Assert.Single(flagged);
+        Assert.Equal(2u, change.Uid);
+        Assert.True(change.Flags.HasFlag(MessageFlags.Flagged));
+        Assert.True(change.ModSeq > highest);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
     public async Task A_lost_mailops_modseq_file_is_rebuilt_without_HIGHESTMODSEQ_going_back_and_QRESYNC_then_reports_every_known_UID_gone()
     {
         ulong highest;
