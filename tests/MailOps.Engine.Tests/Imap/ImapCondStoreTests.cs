@@ -56,6 +56,36 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
         return summaries.ToDictionary(s => s.UniqueId.Id, s => s.ModSeq!.Value);
     }
 
+    /// <summary>What a QRESYNC client keeps of INBOX after a session: its UIDVALIDITY and HIGHESTMODSEQ.</summary>
+    private async Task<(uint Validity, ulong Highest)> QuickResyncStateAsync()
+    {
+        using var client = await LoginAsync();
+        await client.EnableQuickResyncAsync();
+        await client.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        var state = (client.Inbox.UidValidity, client.Inbox.HighestModSeq);
+        await client.DisconnectAsync(true);
+        return state;
+    }
+
+    /// <summary>Opens INBOX with QRESYNC from that state (UIDs 1:4 known) and collects the VANISHED and flag-change events.</summary>
+    private async Task<(ImapClient Client, List<uint> Vanished, List<bool> Earlier, List<(uint Uid, MessageFlags Flags, ulong? ModSeq)> Flagged)> ResyncAsync(
+        uint validity, ulong highest)
+    {
+        var client = await LoginAsync();
+        await client.EnableQuickResyncAsync();
+        var vanished = new List<uint>();
+        var earlier = new List<bool>();
+        var flagged = new List<(uint Uid, MessageFlags Flags, ulong? ModSeq)>();
+        client.Inbox.MessagesVanished += (_, e) =>
+        {
+            vanished.AddRange(e.UniqueIds.Select(u => u.Id));
+            earlier.Add(e.Earlier);
+        };
+        client.Inbox.MessageFlagsChanged += (_, e) => flagged.Add((e.UniqueId!.Value.Id, e.Flags, e.ModSeq));
+        await client.Inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, [new UniqueId(1), new UniqueId(2), new UniqueId(3), new UniqueId(4)]);
+        return (client, vanished, earlier, flagged);
+    }
+
     private static ulong HighestModSeqIn(IEnumerable<string> lines) =>
         ulong.Parse(lines.Select(l => Regex.Match(l, @"\[HIGHESTMODSEQ (\d+)\]")).First(m => m.Success).Groups[1].Value);
 
@@ -145,15 +175,7 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
     [Fact]
     public async Task QRESYNC_after_expunges_by_another_session_reports_exactly_those_as_VANISHED_EARLIER_and_the_changed_flags()
     {
-        uint validity;
-        ulong highest;
-        using (var first = await LoginAsync())
-        {
-            await first.EnableQuickResyncAsync();
-            await first.Inbox.OpenAsync(FolderAccess.ReadWrite);
-            (validity, highest) = (first.Inbox.UidValidity, first.Inbox.HighestModSeq);
-            await first.DisconnectAsync(true);
-        }
+        var (validity, highest) = await QuickResyncStateAsync();
         using (var other = await LoginAsync())
         {
             await other.Inbox.OpenAsync(FolderAccess.ReadWrite);
@@ -163,18 +185,8 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
             await other.DisconnectAsync(true);
         }
 
-        using var client = await LoginAsync();
-        await client.EnableQuickResyncAsync();
-        var vanished = new List<uint>();
-        var earlier = new List<bool>();
-        var flagged = new List<(uint Uid, MessageFlags Flags, ulong? ModSeq)>();
-        client.Inbox.MessagesVanished += (_, e) =>
-        {
-            vanished.AddRange(e.UniqueIds.Select(u => u.Id));
-            earlier.Add(e.Earlier);
-        };
-        client.Inbox.MessageFlagsChanged += (_, e) => flagged.Add((e.UniqueId!.Value.Id, e.Flags, e.ModSeq));
-        await client.Inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, [new UniqueId(1), new UniqueId(2), new UniqueId(3), new UniqueId(4)]);
+        var (resynced, vanished, earlier, flagged) = await ResyncAsync(validity, highest);
+        using var client = resynced;
         Assert.Equal([2u, 4u], vanished);
         Assert.Equal([true], earlier);
         var change = Assert.Single(flagged);
@@ -326,15 +338,7 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
     [Fact]
     public async Task Flags_changed_and_messages_expunged_by_a_real_Dovecot_reach_a_QRESYNC_client_of_ours()
     {
-        uint validity;
-        ulong highest;
-        using (var first = await LoginAsync())
-        {
-            await first.EnableQuickResyncAsync();
-            await first.Inbox.OpenAsync(FolderAccess.ReadWrite);
-            (validity, highest) = (first.Inbox.UidValidity, first.Inbox.HighestModSeq);
-            await first.DisconnectAsync(true);
-        }
+        var (validity, highest) = await QuickResyncStateAsync();
         using (var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + _host.Store.PathFor("alice"))]))
         {
             using var theirs = new ImapClient();
@@ -348,13 +352,8 @@ public sealed class ImapCondStoreTests : IAsyncLifetime
             Assert.Empty(dovecot.LogProblems());
         }
 
-        using var client = await LoginAsync();
-        await client.EnableQuickResyncAsync();
-        var vanished = new List<uint>();
-        var flagged = new List<(uint Uid, MessageFlags Flags, ulong? ModSeq)>();
-        client.Inbox.MessagesVanished += (_, e) => vanished.AddRange(e.UniqueIds.Select(u => u.Id));
-        client.Inbox.MessageFlagsChanged += (_, e) => flagged.Add((e.UniqueId!.Value.Id, e.Flags, e.ModSeq));
-        await client.Inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, [new UniqueId(1), new UniqueId(2), new UniqueId(3), new UniqueId(4)]);
+        var (resynced, vanished, _, flagged) = await ResyncAsync(validity, highest);
+        using var client = resynced;
         Assert.Equal([4u], vanished);
         var change = Assert.Single(flagged);
         Assert.Equal(2u, change.Uid);
