@@ -34,6 +34,9 @@ internal sealed class ModSeqFile
     public const int MaxExpunged = 10_000;
 
     private const string Magic = "mailops-modseq 1";
+    // Folders whose file this process keeps in memory; past this the cache starts again. Safe at any moment: every writer
+    // reads the file again under the uidlist lock, and an instance still in use goes on working on its own.
+    private const int MaxCachedFolders = 4096;
     private static readonly ConcurrentDictionary<string, ModSeqFile> Cached = new(StringComparer.Ordinal);
 
     private readonly object _gate = new();
@@ -58,7 +61,13 @@ internal sealed class ModSeqFile
     private ModSeqFile(string path) => _path = path;
 
     /// <summary>The one instance for the folder at <paramref name="folderPath"/> in this process.</summary>
-    public static ModSeqFile Of(string folderPath) => Cached.GetOrAdd(Path.GetFullPath(folderPath), p => new ModSeqFile(Path.Combine(p, FileName)));
+    public static ModSeqFile Of(string folderPath)
+    {
+        var path = Path.GetFullPath(folderPath);
+        if (Cached.TryGetValue(path, out var known)) return known;
+        if (Cached.Count >= MaxCachedFolders) Cached.Clear();
+        return Cached.GetOrAdd(path, p => new ModSeqFile(Path.Combine(p, FileName)));
+    }
 
     /// <summary>Forgets what this process read of every folder's file, as a restart of the server does.</summary>
     internal static void ForgetCached() => Cached.Clear();
