@@ -55,7 +55,7 @@ internal sealed record ImapFetchItem(string Name)
         switch (name)
         {
             case "ALL" or "FAST" or "FULL" or "FLAGS" or "INTERNALDATE" or "RFC822.SIZE" or "UID" or "ENVELOPE" or "BODYSTRUCTURE" or "RFC822"
-                or "RFC822.HEADER" or "RFC822.TEXT":
+                or "RFC822.HEADER" or "RFC822.TEXT" or "MODSEQ":
                 return new ImapFetchItem(name);
             case "BODY" when p.Peek != '[':
                 return new ImapFetchItem(name);

@@ -64,6 +64,7 @@ internal sealed partial class ImapSession : LoginSession
             else
             {
                 items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
+                items.AddRange(ModSeqCapabilities);
             }
             return string.Join(' ', items);
         }
@@ -221,7 +222,7 @@ internal sealed partial class ImapSession : LoginSession
             // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE or SEARCH by sequence number is answered.
             await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH"), force: false).ConfigureAwait(false);
         }
-        if (result.Length > 0) await WriteLineAsync(tag + " " + result).ConfigureAwait(false);
+        if (result.Length > 0) await WriteLineAsync(tag + " " + WithHighestModSeq(result)).ConfigureAwait(false);
         return !_loggedOut;
     }
 
@@ -428,14 +429,16 @@ internal sealed partial class ImapSession : LoginSession
         return "OK Namespace completed.";
     }
 
-    // RFC 5161: no extension this server knows needs enabling, so none is enabled.
+    // RFC 5161: CONDSTORE and QRESYNC (RFC 7162) are the extensions that need enabling; others are ignored.
     private async Task<string> EnableAsync(ImapParser p)
     {
         p.Space();
-        do p.Atom();
+        var names = new List<string>();
+        do names.Add(p.Atom());
         while (p.TryChar(' '));
         p.End();
-        await WriteLineAsync("* ENABLED").ConfigureAwait(false);
+        var enabled = await EnableModSeqAsync(names).ConfigureAwait(false);
+        await WriteLineAsync("* ENABLED" + string.Concat(enabled.Select(e => " " + e))).ConfigureAwait(false);
         return "OK Enabled.";
     }
 
