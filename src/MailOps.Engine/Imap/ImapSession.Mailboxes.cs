@@ -53,8 +53,11 @@ internal sealed partial class ImapSession
         // Maildir's new/ holds the messages no mail program has seen yet: those are \Recent (RFC 3501 2.3.2).
         foreach (var m in _messages.Where(IsInNew)) _recent.Add(m.Uid);
         foreach (var k in _messages.SelectMany(m => m.Keywords)) _keywords.Add(k);
-        _watch = folder.Watch(_ =>
+        _watch = folder.Watch(change =>
         {
+            // This session's own STORE (or FETCH that set \Seen) is in its state already: a rescan of the folder for it
+            // would only find what it knows. Its appends and expunges still count (APPEND wants EXISTS; a rescan is cheap).
+            if (change.Kind == MailFolderChangeKind.FlagsChanged && Acting.Value == this) return;
             Interlocked.Exchange(ref _changed, 1);
             _wake.Release();
         });

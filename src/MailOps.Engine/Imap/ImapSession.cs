@@ -15,6 +15,9 @@ namespace MailOps.Engine.Imap;
 /// </summary>
 internal sealed partial class ImapSession : LoginSession
 {
+    // The session whose command is running in this async flow: a store change it makes carries it to the watchers.
+    private static readonly AsyncLocal<ImapSession?> Acting = new();
+
     private readonly ImapSessionOptions _options;
     private readonly IMailStore _store;
     private readonly IMailAuthenticator _authenticator;
@@ -73,6 +76,8 @@ internal sealed partial class ImapSession : LoginSession
     /// <summary>Runs the session to its end.</summary>
     public async Task RunAsync()
     {
+        // Marks what this session's commands change, for the watcher of its selected folder (see SelectAsync).
+        Acting.Value = this;
         var ending = "Connection closed";
         try
         {
