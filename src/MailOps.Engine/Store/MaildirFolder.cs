@@ -452,7 +452,8 @@ public sealed class MaildirFolder : IMailFolder
             }
         }
         if (removed.Count == 0) return removed;
-        foreach (var sub in new[] { "cur", "new" }) Posix.FsyncDirectory(System.IO.Path.Combine(Path, sub));
+        // No fsync of cur/ and new/ for the unlinks, as Dovecot (fsync_mode optimized): a power loss can bring an
+        // expunged message back (it is then listed again, under a new UID), never lose one.
         // The uidlist is written anew without the records whose files are gone (maildir_uidlist_recreate), under its lock.
         using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
         {
