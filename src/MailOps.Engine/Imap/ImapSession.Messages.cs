@@ -284,23 +284,7 @@ internal sealed partial class ImapSession
         do keys.Add(ImapSearchKey.Parse(p, charset));
         while (p.TryChar(' '));
         p.End();
-        var found = new List<uint>();
-        var largestUid = _messages.Count == 0 ? 0 : _messages[^1].Uid;
-        for (var i = 0; i < _messages.Count; i++)
-        {
-            var message = _messages[i];
-            ImapMessage? parsed = null;
-            var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid), () =>
-            {
-                if (parsed is not null) return parsed;
-                using var stream = _folder!.OpenMessage(message.Uid);
-                if (stream is null) return null;
-                var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                return parsed = new ImapMessage(copy.ToArray());
-            });
-            if (keys.All(k => k.Matches(context))) found.Add(uid ? message.Uid : (uint)i + 1);
-        }
+        var found = Matching(keys, sorting: false).Select(m => uid ? m.Uid : m.Sequence).ToList();
         if (returns is null)
         {
             await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))).ConfigureAwait(false);

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+using MailOps.Engine.Tests.TestSupport;
+
+namespace MailOps.Engine.Tests.Imap;
+
+/// <summary>
+/// SORT and THREAD (RFC 5256) over one crafted INBOX: replies with References and In-Reply-To, missing parents, a
+/// duplicate Message-ID, a message without one, Re:/Fwd:/[list]/(fwd)/[fwd: ...] subjects, encoded words, equal dates, a
+/// message without Date. Read over the wire, by MailKit, by Python's imaplib, and against Debian's Dovecot on the same Maildir.
+/// </summary>
+public sealed class ImapSortAndThreadTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
+
+    // Sequence numbers 1..13; UIDs are one more (a first message is expunged), so UID answers are told apart.
+    private static readonly (string Text, DateTimeOffset Received)[] Mail =
+    [
+        ("From: Carol <carol@example.org>\nTo: dave@example.org\nSubject: Meeting\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <m1@example.org>\n\nShall we meet?\n", Noon.AddMinutes(5)),
+        ("From: alice@example.org\nTo: carol@example.org\nCc: bob@example.org\nSubject: Re: Meeting\nDate: Mon, 16 Nov 2026 10:00:00 +0000\nMessage-ID: <m2@example.org>\nIn-Reply-To: <m1@example.org>\nReferences: <m1@example.org>\n\nYes.\n", Noon.AddMinutes(1)),
+        ("From: zed@example.org\nTo: Bob <bob@example.org>\nCc: Yann <yann@example.org>\nSubject: [list] Re: Fwd: Budget (fwd)\nDate: Mon, 16 Nov 2026 08:00:00 +0100\nMessage-ID: <m3@example.org>\n\nForwarded budget, with a longer body than most of the others here.\n", Noon.AddMinutes(9)),
+        ("From: bob@example.org\nTo: carol@example.org\nSubject: RE: Meeting\nDate: Mon, 16 Nov 2026 10:00:00 +0000\nMessage-ID: <m4@example.org>\nReferences: <m1@example.org> <lost@example.org>\n\nMe too, at ten.\n", Noon.AddMinutes(2)),
+        ("From: Mallory <mallory@example.org>\nTo: alice@example.org\nSubject: Budget\nDate: Sun, 15 Nov 2026 12:00:00 +0000\nMessage-ID: <m5@example.org>\n\nThe budget.\n", Noon.AddMinutes(3)),
+        ("From: frank@example.org\nTo: alice@example.org\nSubject: [fwd: Budget]\nMessage-ID: <m6@example.org>\n\nNo Date header: INTERNALDATE stands in.\n", new DateTimeOffset(2026, 11, 14, 6, 0, 0, TimeSpan.Zero)),
+        ("From: eve@example.org\nTo: alice@example.org\nSubject: Other\nDate: Mon, 16 Nov 2026 11:00:00 +0000\nMessage-ID: <m7@example.org>\nIn-Reply-To: <gone@example.org>\n\nA reply to a message not here; a much longer body than the others, so that SIZE has something to say.\n", Noon.AddMinutes(4)),
+        ("From: dave@example.org\nTo: alice@example.org\nSubject: Re: Other\nDate: Mon, 16 Nov 2026 11:30:00 +0000\nMessage-ID: <m8@example.org>\nReferences: <gone@example.org>\n\nx\n", Noon.AddMinutes(6)),
+        ("From: CAROL@example.org\nTo: alice@example.org\nSubject: Meeting\nDate: Tue, 17 Nov 2026 09:00:00 +0000\nMessage-ID: <m1@example.org>\n\nSame Message-ID as the first.\n", Noon.AddMinutes(7)),
+        ("From: bob@example.org\nTo: alice@example.org\nCc: carol@example.org\nSubject: re: [ops] lunch\nDate: Tue, 17 Nov 2026 12:00:00 +0000\n\nNo Message-ID at all.\n", Noon.AddMinutes(8)),
+        ("From: =?UTF-8?Q?Ren=C3=A9?= <rene@example.org>\nTo: alice@example.org\nSubject: =?UTF-8?Q?Re=3A_Caf=C3=A9?=\nDate: Tue, 17 Nov 2026 13:00:00 +0000\nMessage-ID: <m11@example.org>\n\nEncoded.\n", Noon.AddMinutes(10)),
+        ("From: alice@example.org\nTo: bob@example.org\nSubject: =?UTF-8?Q?Caf=C3=A9?=\nDate: Tue, 17 Nov 2026 12:30:00 +0000\nMessage-ID: <m12@example.org>\n\nCoffee?\n", Noon),
+        ("From: ann@example.org\nDate: Tue, 17 Nov 2026 13:00:00 +0000\nMessage-ID: <m13@example.org>\nReferences: <m8@example.org>\n\nNo subject, no To.\n", Noon.AddMinutes(11)),
+    ];
+
+    private ImapTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = ImapTestHost.Start();
+        var inbox = _host.Store.Open("alice").Inbox;
+        var first = await inbox.DeliverAsync(new MemoryStream("Subject: gone\r\n\r\nx\r\n"u8.ToArray()));
+        await inbox.ExpungeAsync([first.Uid]);
+        foreach (var (text, received) in Mail)
+            await inbox.DeliverAsync(new MemoryStream(Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"))), receivedDate: received);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static async Task<RawImapClient> SelectAsync(int port)
+    {
+        var imap = await RawImapClient.ConnectAsync(port);
+        Assert.StartsWith("a1 OK", (await imap.CommandAsync("LOGIN alice secret"))[^1]);
+        Assert.StartsWith("a2 OK", (await imap.CommandAsync("SELECT INBOX"))[^1]);
+        return imap;
+    }
+
+    /// <summary>The one untagged answer of a command starting with <paramref name="prefix"/>, after checking the tagged OK.</summary>
+    private static async Task<string> AnswerAsync(RawImapClient imap, string command, string prefix)
+    {
+        var lines = await imap.CommandAsync(command);
+        Assert.Matches(@"^a\d+ OK", lines[^1]);
+        return Assert.Single(lines, l => l.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    private static string Plus(string numbers, int add) =>
+        string.Join(' ', numbers.Split(' ').Select(n => (int.Parse(n, CultureInfo.InvariantCulture) + add).ToString(CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public async Task SORT_orders_by_every_key_with_REVERSE_and_ties_in_sequence_order_and_UID_SORT_answers_UIDs()
+    {
+        await using var imap = await SelectAsync(_host.Port);
+        var capability = await AnswerAsync(imap, "CAPABILITY", "* CAPABILITY");
+        Assert.Contains(" SORT", capability);
+        Assert.Contains(" THREAD=ORDEREDSUBJECT", capability);
+        Assert.Contains(" THREAD=REFERENCES", capability);
+
+        // DATE: the Date: header in UTC (message 3 is 07:00Z), message 6 by its INTERNALDATE, 2 and 4 equal, 11 and 13 equal.
+        Assert.Equal("* SORT 6 5 3 1 2 4 7 8 9 10 12 11 13", await AnswerAsync(imap, "SORT (DATE) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 11 13 12 10 9 8 7 2 4 1 3 5 6", await AnswerAsync(imap, "SORT (REVERSE DATE) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 6 12 2 4 5 7 1 8 9 10 3 11 13", await AnswerAsync(imap, "SORT (ARRIVAL) US-ASCII ALL", "* SORT"));
+        // SUBJECT: base subjects "", BUDGET, CAFÉ (encoded words decoded), LUNCH, MEETING, OTHER.
+        Assert.Equal("* SORT 13 3 5 6 11 12 10 1 2 4 9 7 8", await AnswerAsync(imap, "SORT (SUBJECT) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 7 8 1 2 4 9 10 11 12 3 5 6 13", await AnswerAsync(imap, "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 13 6 5 3 12 11 10 1 2 4 9 7 8", await AnswerAsync(imap, "SORT (SUBJECT DATE) UTF-8 ALL", "* SORT"));
+        // FROM, TO, CC: the first address's mailbox, case-insensitively; none sorts first.
+        Assert.Equal("* SORT 2 12 13 4 10 1 9 8 7 6 5 11 3", await AnswerAsync(imap, "SORT (FROM) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 13 5 6 7 8 9 10 11 3 12 2 4 1", await AnswerAsync(imap, "SORT (TO) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 1 4 5 6 7 8 9 11 12 13 2 10 3", await AnswerAsync(imap, "SORT (CC) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 3 10 2 12 13 4 1 9 8 7 6 5 11", await AnswerAsync(imap, "SORT (REVERSE CC FROM) UTF-8 ALL", "* SORT"));
+        // SIZE: the stored sizes (CRLF), equal sizes in sequence order.
+        var sizes = Mail.Select((m, i) => (Size: Encoding.UTF8.GetByteCount(m.Text.ReplaceLineEndings("\r\n")), Sequence: i + 1)).ToList();
+        var bySize = string.Join(' ', sizes.OrderBy(s => s.Size).ThenBy(s => s.Sequence).Select(s => s.Sequence));
+        var byReverseSize = string.Join(' ', sizes.OrderByDescending(s => s.Size).ThenBy(s => s.Sequence).Select(s => s.Sequence));
+        Assert.Equal("* SORT " + bySize, await AnswerAsync(imap, "SORT (SIZE) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT " + byReverseSize, await AnswerAsync(imap, "SORT (REVERSE SIZE) UTF-8 ALL", "* SORT"));
+
+        // The search part is SEARCH's: UID SORT answers UIDs (sequence + 1 here).
+        Assert.Equal("* SORT " + Plus("6 5 3 1 2 4 7 8 9 10 12 11 13", 1), await AnswerAsync(imap, "UID SORT (DATE) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 1 2 4 9", await AnswerAsync(imap, "SORT (DATE) UTF-8 SUBJECT meeting", "* SORT"));
+        Assert.Equal("* SORT 12 11", await AnswerAsync(imap, "SORT (DATE) UTF-8 SUBJECT \"Caf\u00e9\"", "* SORT"));
+        Assert.Equal("* SORT " + Plus("9 2 4 1", 1), await AnswerAsync(imap, "UID SORT (REVERSE DATE) UTF-8 OR SUBJECT meeting UID 2:3", "* SORT"));
+        Assert.Equal("* SORT", await AnswerAsync(imap, "SORT (DATE) UTF-8 SUBJECT nothing-like-this", "* SORT"));
+
+        Assert.Matches(@"^a\d+ NO \[BADCHARSET \(US-ASCII UTF-8\)\]", (await imap.CommandAsync("SORT (DATE) KOI8-R ALL"))[^1]);
+        Assert.Matches(@"^a\d+ BAD", (await imap.CommandAsync("SORT (COLOUR) UTF-8 ALL"))[^1]);
+        Assert.Matches(@"^a\d+ BAD", (await imap.CommandAsync("SORT DATE UTF-8 ALL"))[^1]);
+        Assert.Matches(@"^a\d+ BAD", (await imap.CommandAsync("SORT (DATE) UTF-8"))[^1]);
+        Assert.Matches(@"^a\d+ BAD", (await imap.CommandAsync("SORT (REVERSE) UTF-8 ALL"))[^1]);
+    }
+
+    [Fact]
+    public async Task THREAD_REFERENCES_and_ORDEREDSUBJECT_answer_the_RFC_5256_thread_lists()
+    {
+        await using var imap = await SelectAsync(_host.Port);
+        // REFERENCES: 5 holds the Budget thread (6 and 3 are forwards, gathered by subject); the duplicate Message-ID 9
+        // and 1 share a dummy; 4's missing parent is pruned; 7 and 8 share the missing <gone@>; 13 answers 8; 11 is a
+        // reply by subject to 12.
+        Assert.Equal("* THREAD (5 (6)(3))((1 (2)(4))(9))((7)(8 13))(10)(12 11)", await AnswerAsync(imap, "THREAD REFERENCES UTF-8 ALL", "* THREAD"));
+        Assert.Equal("* THREAD (6 (5)(3))(1 (2)(4)(9))(7 8)(10)(12 11)(13)", await AnswerAsync(imap, "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD"));
+        Assert.Equal("* THREAD (6 (7)(4))((2 (3)(5))(10))((8)(9 14))(11)(13 12)", await AnswerAsync(imap, "UID THREAD REFERENCES US-ASCII ALL", "* THREAD"));
+        // Without 8, 13's parent is a dummy that is pruned; 7 is alone under <gone@>.
+        Assert.Equal("* THREAD (5 (6)(3))((1 (2)(4))(9))(7)(10)(12 11)(13)", await AnswerAsync(imap, "THREAD REFERENCES UTF-8 NOT FROM dave", "* THREAD"));
+        Assert.Equal("* THREAD (1 (2)(4))", await AnswerAsync(imap, "THREAD REFERENCES UTF-8 1:4 SUBJECT meeting", "* THREAD"));
+        Assert.Equal("* THREAD", await AnswerAsync(imap, "THREAD ORDEREDSUBJECT UTF-8 SUBJECT nothing-like-this", "* THREAD"));
+        Assert.Matches(@"^a\d+ BAD", (await imap.CommandAsync("THREAD REFS UTF-8 ALL"))[^1]);
+        Assert.Matches(@"^a\d+ NO \[BADCHARSET", (await imap.CommandAsync("THREAD REFERENCES X-UNKNOWN ALL"))[^1]);
+    }
+}
