@@ -162,4 +162,60 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
         Assert.Contains("THREAD REFERENCES UTF-8 ALL => * THREAD (5 (6)(3))((1 (2)(4))(9))((7)(8 13))(10)(12 11)", theirs);
         Assert.Empty(dovecot.LogProblems());
     }
+
+    [Fact]
+    public async Task Dovecot_agrees_on_tricky_subjects_and_references_that_loop_repeat_or_disagree()
+    {
+        await using var host = ImapTestHost.Start();
+        var inbox = host.Store.Open("alice").Inbox;
+        string[] subjects =
+        [
+            "hello (fwd)", "hello(FWD) (fwd)  ", "(fwd) hello", "Re: hello", "RE: Re: re:hello", "Fwd: hello", "fw[2]: hello", "Re [3]: hello",
+            "[list] Re: hello", "[a][b] Fwd: Re: hello", "Re:", "[list] Re:", "Rehearsal", "Re hello", "Re [x] [y]: hi", "[list] hello",
+            "[list]", "[a][b]", "[b]", "Re: [list]", "[fwd: hello]", "[Fwd: Re: hello (fwd)]", "Re: [fwd: [list] hello]", "[fwd: [fwd: hello]]",
+            "[fwd: hello] more", "more", "  hello\t\t  world  ", "hello world", "[unclosed hello", "=?UTF-8?Q?Re=3A_=5Bx=5D_Gr=C3=BC=C3=9Fe?=", "Grüße",
+        ];
+        // Message-ID, References: a loop (a/b), a self-reference, references in different orders, a duplicate ID, a truncated chain.
+        (string Id, string References)[] links =
+        [
+            ("<a@x>", "<b@x>"), ("<b@x>", "<a@x>"), ("<c@x>", "<c@x>"), ("<d@x>", "<x@x> <y@x> <z@x>"), ("<e@x>", "<y@x> <d@x>"),
+            ("<f@x>", "<x@x> <d@x>"), ("<g@x>", "<d@x>"), ("<d@x>", "<g@x>"), ("<h@x>", "<z@x>"), ("", "<h@x> <c@x>"), ("<i@x>", "<q@x> <i@x>"),
+        ];
+        var date = new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+        var n = 0;
+        foreach (var subject in subjects)
+        {
+            // Two pairs of equal dates, to see the sequence-number tie-break.
+            var sent = date.AddMinutes(n % 7 == 3 ? n - 1 : n).ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture);
+            await inbox.DeliverAsync(new MemoryStream(Encoding.UTF8.GetBytes($"From: s{n}@example.org\r\nSubject: {subject}\r\nDate: {sent}\r\nMessage-ID: <s{n}@example.org>\r\n\r\nbody\r\n")),
+                receivedDate: Noon.AddMinutes(-n));
+            n++;
+        }
+        foreach (var (id, references) in links)
+        {
+            var sent = date.AddHours(1).AddMinutes(-n).ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture);
+            var header = $"From: r{n}@example.org\r\nSubject: {(n % 2 == 0 ? "Re: links" : "links")}\r\nDate: {sent}\r\n" +
+                (id.Length > 0 ? $"Message-ID: {id}\r\n" : "") + $"References: {references}\r\n";
+            await inbox.DeliverAsync(new MemoryStream(Encoding.UTF8.GetBytes(header + "\r\nbody\r\n")), receivedDate: Noon.AddMinutes(n));
+            n++;
+        }
+        string[] commands =
+        [
+            "SORT (SUBJECT) UTF-8 ALL", "SORT (REVERSE SUBJECT) UTF-8 ALL", "SORT (DATE) UTF-8 ALL", "SORT (REVERSE DATE) UTF-8 ALL",
+            "THREAD ORDEREDSUBJECT UTF-8 ALL", "THREAD REFERENCES UTF-8 ALL", "THREAD REFERENCES UTF-8 SUBJECT links",
+        ];
+        async Task<List<string>> AnswersAsync(int port)
+        {
+            await using var imap = await SelectAsync(port);
+            var answers = new List<string>();
+            foreach (var command in commands)
+                answers.Add(command + " => " + await AnswerAsync(imap, command, command.Contains("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD"));
+            return answers;
+        }
+        var ours = await AnswersAsync(host.Port);
+        using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + host.Store.PathFor("alice"))]);
+        var theirs = await AnswersAsync(dovecot.ImapPort);
+        Assert.Equal(string.Join('\n', theirs), string.Join('\n', ours));
+        Assert.Empty(dovecot.LogProblems());
+    }
 }
