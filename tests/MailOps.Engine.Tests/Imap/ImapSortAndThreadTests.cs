@@ -218,4 +218,78 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
         Assert.Equal(string.Join('\n', theirs), string.Join('\n', ours));
         Assert.Empty(dovecot.LogProblems());
     }
+
+    private static List<uint> Uids(string sequence) => sequence.Split(' ').Select(n => uint.Parse(n, CultureInfo.InvariantCulture) + 1).ToList();
+
+    // A MailKit thread tree as "uid[child,child]", a dummy as "dummy[...]".
+    private static string Render(MessageThread thread) =>
+        (thread.UniqueId is { } uid ? uid.Id.ToString(CultureInfo.InvariantCulture) : "dummy") +
+        (thread.Children.Count > 0 ? "[" + string.Join(',', thread.Children.Select(Render)) + "]" : "");
+
+    [Fact]
+    public async Task MailKit_sees_SORT_and_both_THREAD_algorithms_and_gets_the_orders_and_trees()
+    {
+        using var client = new ImapClient();
+        await client.ConnectAsync("127.0.0.1", _host.Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync("alice", "secret");
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Sort));
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Thread));
+        Assert.Equal([ThreadingAlgorithm.OrderedSubject, ThreadingAlgorithm.References], client.ThreadingAlgorithms.Order());
+        var inbox = client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadOnly);
+
+        Assert.Equal(Uids("6 5 3 1 2 4 7 8 9 10 12 11 13"), (await inbox.SortAsync(SearchQuery.All, [OrderBy.Date])).Select(u => u.Id));
+        Assert.Equal(Uids("6 12 2 4 5 7 1 8 9 10 3 11 13"), (await inbox.SortAsync(SearchQuery.All, [OrderBy.Arrival])).Select(u => u.Id));
+        Assert.Equal(Uids("13 6 5 3 12 11 10 1 2 4 9 7 8"), (await inbox.SortAsync(SearchQuery.All, [OrderBy.Subject, OrderBy.Date])).Select(u => u.Id));
+        Assert.Equal(Uids("3 10 2 12 13 4 1 9 8 7 6 5 11"), (await inbox.SortAsync(SearchQuery.All, [OrderBy.ReverseCc, OrderBy.From])).Select(u => u.Id));
+        Assert.Equal(Uids("9 2 4 1"), (await inbox.SortAsync(SearchQuery.SubjectContains("meeting"), [OrderBy.ReverseDate])).Select(u => u.Id));
+        Assert.Equal(Uids("13 5 6 7 8 9 10 11 3 12 2 4 1"), (await inbox.SortAsync(SearchQuery.All, [OrderBy.To])).Select(u => u.Id));
+
+        var references = await inbox.ThreadAsync(ThreadingAlgorithm.References, SearchQuery.All);
+        Assert.Equal(["6[7,4]", "dummy[2[3,5],10]", "dummy[8,9[14]]", "11", "13[12]"], references.Select(Render));
+        var ordered = await inbox.ThreadAsync(ThreadingAlgorithm.OrderedSubject, SearchQuery.All);
+        Assert.Equal(["7[6,4]", "2[3,5,10]", "8[9]", "11", "13[12]", "14"], ordered.Select(Render));
+        var budget = await inbox.ThreadAsync(ThreadingAlgorithm.References, SearchQuery.SubjectContains("budget"));
+        Assert.Equal(["6[7,4]"], budget.Select(Render));
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Python_imaplib_sorts_and_threads()
+    {
+        const string script = """
+            import imaplib, sys
+            m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+            m.login('alice', 'secret')
+            caps = m.capability()[1][0].decode().split()
+            assert 'SORT' in caps and 'THREAD=REFERENCES' in caps and 'THREAD=ORDEREDSUBJECT' in caps, caps
+            m.select('INBOX', readonly=True)
+            typ, data = m.sort('(REVERSE DATE)', 'UTF-8', 'ALL')
+            print('sort', typ, data[0].decode())
+            typ, data = m.uid('SORT', '(SUBJECT)', 'US-ASCII', 'FROM', 'carol')
+            print('uid sort', typ, data[0].decode())
+            typ, data = m.thread('REFERENCES', 'UTF-8', 'ALL')
+            print('thread', typ, data[0].decode())
+            typ, data = m.thread('ORDEREDSUBJECT', 'UTF-8', 'SINCE', '1-Nov-2026')
+            print('ordered', typ, data[0].decode())
+            try:
+                m.sort('(DATE)', 'KOI8-R', 'ALL')
+            except imaplib.IMAP4.error as e:
+                print('charset', str(e))
+            else:
+                typ, data = m.response('BADCHARSET')
+                print('charset', typ, data)
+            m.logout()
+            """;
+        var (code, output, error) = await ExternalProgram.RunAsync("/usr/bin/python3", ["-c", script, _host.Port.ToString(CultureInfo.InvariantCulture)]);
+        Assert.True(code == 0, error + output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("sort OK 11 13 12 10 9 8 7 2 4 1 3 5 6", lines[0]);
+        // From carol: 1 and 9 (CAROL), not 2 (carol is its To); SUBJECT puts MEETING 1 and 9 in sequence order.
+        Assert.Equal("uid sort OK 2 10", lines[1]);
+        Assert.Equal("thread OK (5 (6)(3))((1 (2)(4))(9))((7)(8 13))(10)(12 11)", lines[2]);
+        Assert.Equal("ordered OK (6 (5)(3))(1 (2)(4)(9))(7 8)(10)(12 11)(13)", lines[3]);
+        Assert.StartsWith("charset ", lines[4]);
+        Assert.Contains("BADCHARSET", lines[4]);
+    }
 }
