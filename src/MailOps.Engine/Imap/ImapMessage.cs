@@ -67,6 +67,13 @@ internal sealed class ImapMessage
         };
     }
 
+    /// <summary>The MIME part numbered <paramref name="part"/>, for BINARY's Content-Transfer-Encoding; null when there is none.</summary>
+    public MimeEntity? Entity(IReadOnlyList<uint> part) => Part(part);
+
+    /// <summary>Where an entity's header starts, where its header (blank line included) ends, and where it ends, in <see cref="Raw"/>.</summary>
+    public (long Start, long HeadersEnd, long End) Extent(MimeEntity entity) =>
+        _entities.TryGetValue(entity, out var o) ? (o.Start, o.HeadersEnd, o.End) : (0, 0, 0);
+
     // The header block of an entity: the blank line ends it; a part without one ends at its end.
     private static long HeaderBlockEnd(Offsets o) => o.HeadersEnd;
 

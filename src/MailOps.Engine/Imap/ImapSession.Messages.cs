@@ -65,6 +65,13 @@ internal sealed partial class ImapSession
                 }
             }
             ImapMessage Parsed() => parsed ??= new ImapMessage(raw!);
+            var binaries = new Dictionary<ImapFetchItem, ImapBinary>(ReferenceEqualityComparer.Instance);
+            foreach (var item in items.Where(i => i.Name is "BINARY[]" or "BINARY.SIZE"))
+            {
+                // RFC 3516 4.3: an encoding that cannot be undone fails the command, before \Seen is set.
+                if (ImapBinary.Decode(Parsed(), item.Part) is not { } binary) return "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding.";
+                binaries[item] = binary;
+            }
             var addFlags = false;
             if (marksSeen && !message.Flags.HasFlag(MessageFlags.Seen))
             {
@@ -95,6 +102,9 @@ internal sealed partial class ImapSession
                         r.Raw(item.Name + " ");
                         Parsed().WriteBodyStructure(r, extensible: item.Name == "BODYSTRUCTURE");
                         break;
+                    case "BINARY[]" or "BINARY.SIZE":
+                        WriteBinary(r, item, binaries[item]);
+                        break;
                     case "RFC822":
                         r.Raw("RFC822 ").Literal(raw);
                         Count(raw!.Length, header: false);
@@ -122,12 +132,7 @@ internal sealed partial class ImapSession
                             r.Raw("NIL");
                             break;
                         }
-                        if (item.Origin is { } origin)
-                        {
-                            var from = (int)Math.Min(origin, section.Length);
-                            var length = (int)Math.Min((long)item.Count!.Value, section.Length - from);
-                            section = section.AsSpan(from, length).ToArray();
-                        }
+                        section = item.Partial(section);
                         r.Literal(section);
                         Count(section.Length, header: item.Text.StartsWith("HEADER", StringComparison.Ordinal) || item.Text == "MIME");
                         break;

@@ -63,7 +63,7 @@ internal sealed partial class ImapSession : LoginSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT", "BINARY"]);
                 items.AddRange(ImapThread.Algorithms.Select(a => "THREAD=" + a));
             }
             return string.Join(' ', items);

@@ -33,6 +33,9 @@ public sealed class RawImapClient : IAsyncDisposable
     /// <summary>Sends text as it is.</summary>
     public async Task SendAsync(string text) => await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Sends octets as they are.</summary>
+    public async Task SendAsync(byte[] octets) => await _stream.WriteAsync(octets);
+
     /// <summary>Sends a tagged command and returns every line up to and including its tagged response.</summary>
     public async Task<List<string>> CommandAsync(string command)
     {
