@@ -1,4 +1,5 @@
 using System.Globalization;
+using MimeKit;
 
 namespace MailOps.Engine.Imap;
 
@@ -30,13 +31,34 @@ internal sealed partial class ImapSession
             }
             var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid), Content);
             if (!keys.All(k => k.Matches(context))) continue;
-            var sortable = new ImapSortMessage((uint)i + 1, message, Content);
+            var sortable = new ImapSortMessage((uint)i + 1, message, () => parsed?.Message ?? Header(message.Uid));
             if (sorting && parsed is not null) sortable.Read();
             // What SORT and THREAD need is kept; the parsed message is not, so a large folder is not held in memory.
             parsed = null;
             found.Add(sortable);
         }
         return found;
+    }
+
+    /// <summary>Only the header of a message, parsed: what SORT and THREAD read when no search key parsed the whole message.</summary>
+    private MimeMessage? Header(uint uid)
+    {
+        using var stream = _folder!.OpenMessage(uid);
+        if (stream is null) return null;
+        var header = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            var searchFrom = (int)Math.Max(0, header.Length - 3);
+            header.Write(buffer, 0, read);
+            var end = header.GetBuffer().AsSpan(searchFrom, (int)header.Length - searchFrom).IndexOf("\r\n\r\n"u8);
+            if (end < 0) continue;
+            header.SetLength(searchFrom + end + 4);
+            break;
+        }
+        header.Position = 0;
+        return MimeMessage.Load(header);
     }
 
     /// <summary>The charset and search keys that end SORT and THREAD (RFC 5256 3); null for a charset not supported.</summary>

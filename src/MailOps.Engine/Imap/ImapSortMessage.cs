@@ -7,11 +7,11 @@ namespace MailOps.Engine.Imap;
 /// <summary>
 /// One message SORT or THREAD orders (RFC 5256): its numbers, INTERNALDATE and size at once; what comes from its header
 /// (sent date, base subject, first addresses, Message-ID and references) read once, when a key first needs it, and the
-/// parsed message let go of then.
+/// parsed header let go of then.
 /// </summary>
-internal sealed class ImapSortMessage(uint sequence, StoredMessage stored, Func<ImapMessage?> content)
+internal sealed class ImapSortMessage(uint sequence, StoredMessage stored, Func<MimeMessage?> header)
 {
-    private Func<ImapMessage?>? _content = content;
+    private Func<MimeMessage?>? _header = header;
     private DateTimeOffset _sentDate;
     private ImapBaseSubject _subject = new("", false);
     private string _subjectKey = "";
@@ -60,9 +60,9 @@ internal sealed class ImapSortMessage(uint sequence, StoredMessage stored, Func<
     /// <summary>Reads what the keys need from the header, once.</summary>
     public ImapSortMessage Read()
     {
-        if (_content is null) return this;
-        var m = _content()?.Message;
-        _content = null;
+        if (_header is null) return this;
+        var m = _header();
+        _header = null;
         _sentDate = m?.Headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var sent) ? sent.ToUniversalTime() : Arrival.ToUniversalTime();
         _subject = ImapBaseSubject.Extract(m?.Subject);
         _subjectKey = ImapCollation.Key(_subject.Text);
