@@ -34,25 +34,37 @@ internal static class ImapThread
         return text.ToString();
     }
 
-    // RFC 5256 4: a child alone continues its parent's list; several children are each a parenthesized list; a dummy writes only its children.
-    private static void Write(StringBuilder text, Node node, bool uid)
+    // RFC 5256 4: a child alone continues its parent's list; several children are each a parenthesized list; a dummy writes
+    // only its children. Without recursion: a reply chain can be as deep as the folder is large.
+    private static void Write(StringBuilder text, Node root, bool uid)
     {
-        if (node.Message is { } message)
+        var pending = new Stack<object>();
+        pending.Push(root);
+        while (pending.TryPop(out var next))
         {
-            text.Append((uid ? message.Uid : message.Sequence).ToString(CultureInfo.InvariantCulture));
-            if (node.Children.Count == 0) return;
-            text.Append(' ');
-            if (node.Children.Count == 1)
+            if (next is string literal)
             {
-                Write(text, node.Children[0], uid);
-                return;
+                text.Append(literal);
+                continue;
             }
-        }
-        foreach (var child in node.Children)
-        {
-            text.Append('(');
-            Write(text, child, uid);
-            text.Append(')');
+            var node = (Node)next;
+            if (node.Message is { } message)
+            {
+                text.Append((uid ? message.Uid : message.Sequence).ToString(CultureInfo.InvariantCulture));
+                if (node.Children.Count == 0) continue;
+                text.Append(' ');
+                if (node.Children.Count == 1)
+                {
+                    pending.Push(node.Children[0]);
+                    continue;
+                }
+            }
+            for (var i = node.Children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(")");
+                pending.Push(node.Children[i]);
+                pending.Push("(");
+            }
         }
     }
 
@@ -120,7 +132,7 @@ internal static class ImapThread
             if (previous is not null && !WouldLoop(previous, node)) Link(previous, node);
         }
         // (2) The root set; (3) the ID table is no longer needed; (4) dummies pruned.
-        var roots = Prune(all.Where(n => n.Parent is null).ToList(), root: true);
+        var roots = Prune(all.Where(n => n.Parent is null).ToList());
         // (5) with roots and a dummy's children in sent-date order.
         Sort(roots);
         roots = GatherSubjects(roots);
@@ -131,6 +143,8 @@ internal static class ImapThread
 
     private static bool WouldLoop(Node parent, Node child)
     {
+        // A node without children is no one's ancestor: the common case, a new reply, costs nothing.
+        if (child.Children.Count == 0) return parent == child;
         for (var n = parent; n is not null; n = n.Parent)
         {
             if (n == child) return true;
@@ -150,14 +164,28 @@ internal static class ImapThread
         child.Parent = null;
     }
 
-    // RFC 5256 3 REFERENCES (3): a dummy without children goes; one with children gives them to its parent, except that
-    // several children are not promoted to the root.
+    // Every node below the roots, parents before children (breadth first).
+    private static List<Node> Below(List<Node> roots)
+    {
+        var all = new List<Node>(roots);
+        for (var i = 0; i < all.Count; i++) all.AddRange(all[i].Children);
+        return all;
+    }
+
+    // RFC 5256 3 REFERENCES (3), children before parents: a dummy without children goes; one with children gives them to its
+    // parent, except that several children are not promoted to the root.
+    private static List<Node> Prune(List<Node> roots)
+    {
+        var all = Below(roots);
+        for (var i = all.Count - 1; i >= 0; i--) all[i].Children = Prune(all[i].Children, root: false);
+        return Prune(roots, root: true);
+    }
+
     private static List<Node> Prune(List<Node> siblings, bool root)
     {
         var kept = new List<Node>();
         foreach (var node in siblings)
         {
-            node.Children = Prune(node.Children, root: false);
             if (node.Message is null)
             {
                 if (node.Children.Count == 0) continue;
@@ -174,13 +202,18 @@ internal static class ImapThread
     }
 
     // Sorts siblings at every level, children first, by sent date then sequence number; a dummy sorts as its first child.
-    private static void Sort(List<Node> siblings)
+    private static void Sort(List<Node> roots)
     {
-        foreach (var node in siblings) Sort(node.Children);
-        siblings.Sort((x, y) => BySentDate(First(x), First(y)));
+        var all = Below(roots);
+        for (var i = all.Count - 1; i >= 0; i--) all[i].Children.Sort((x, y) => BySentDate(First(x), First(y)));
+        roots.Sort((x, y) => BySentDate(First(x), First(y)));
     }
 
-    private static ImapSortMessage First(Node node) => node.Message ?? First(node.Children[0]);
+    private static ImapSortMessage First(Node node)
+    {
+        while (node.Message is null) node = node.Children[0];
+        return node.Message;
+    }
 
     // RFC 5256 3 REFERENCES (5): root threads with the same base subject are gathered under one.
     private static List<Node> GatherSubjects(List<Node> roots)
