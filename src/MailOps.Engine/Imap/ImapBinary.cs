@@ -57,9 +57,12 @@ internal sealed record ImapBinary(byte[] Content, bool Binary)
             var (start, headersEnd, end) = message.Extent(leaf);
             if (FieldExtent(message.Raw, start, headersEnd) is { } field && field.Start >= from)
             {
-                // Dovecot's way: the field goes, and "Content-Transfer-Encoding: binary" ends the header, before its blank line.
-                splices.Add((field.Start, field.End, []));
-                splices.Add((headersEnd - 2, headersEnd - 2, BinaryField));
+                // Dovecot's way: the field goes, and "Content-Transfer-Encoding: binary" ends the header, before its blank
+                // line; a header without a blank line (a broken part) gets it in the field's place.
+                var blank = headersEnd - 2;
+                var endsBlank = blank >= field.End && message.Raw.AsSpan((int)blank, 2).SequenceEqual("\r\n"u8);
+                splices.Add((field.Start, field.End, endsBlank ? [] : BinaryField));
+                if (endsBlank) splices.Add((blank, blank, BinaryField));
             }
             var encoded = message.Raw.AsSpan((int)headersEnd, (int)(end - headersEnd)).ToArray();
             var decoded = new byte[decoder.EstimateOutputLength(encoded.Length)];
@@ -69,6 +72,7 @@ internal sealed record ImapBinary(byte[] Content, bool Binary)
         var at = from;
         foreach (var (start, end, with) in splices.OrderBy(s => s.Start))
         {
+            if (start < at) continue; // overlapping offsets of a broken message: the first change wins
             content.Write(message.Raw, (int)at, (int)(start - at));
             content.Write(with);
             at = end;

@@ -219,7 +219,7 @@ internal sealed partial class ImapSession : LoginSession
         if (result.StartsWith("BAD", StringComparison.Ordinal)) _badCommands++;
         else if (_folder is not null && result.StartsWith("OK", StringComparison.Ordinal))
         {
-            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE or SEARCH by sequence number is answered.
+            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE, SEARCH, SORT or THREAD by sequence number is answered.
             await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD"), force: false).ConfigureAwait(false);
         }
         if (result.Length > 0) await WriteLineAsync(tag + " " + result).ConfigureAwait(false);

@@ -163,4 +163,17 @@ public sealed class ImapBinaryTests : IAsyncLifetime
         Assert.Equal(string.Join("\n\n", theirs), string.Join("\n\n", ours));
         Assert.Empty(dovecot.LogProblems());
     }
+
+    [Fact]
+    public async Task A_broken_part_without_a_blank_line_or_body_is_answered_and_the_session_goes_on()
+    {
+        await _host.DeliverAsync("alice", "From: x@example.org\nSubject: broken\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"X\"\n\n" +
+            "--X\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n--X\nContent-Transfer-Encoding: quoted-printable\n\nok=21\n--X--\n");
+        await using var imap = await SelectAsync(_host.Port);
+        Assert.Equal("* 4 FETCH (BINARY[2] ~{3}\nok!)\nOK", await AnswerAsync(imap, "FETCH 4 BINARY.PEEK[2]"));
+        var whole = await AnswerAsync(imap, "FETCH 4 (BINARY.PEEK[] BINARY.SIZE[1])");
+        Assert.EndsWith("\nOK", whole);
+        Assert.Contains("ok!", whole);
+        Assert.Equal("OK", await AnswerAsync(imap, "NOOP"));
+    }
 }
