@@ -32,7 +32,15 @@ internal sealed class ImapMessage
             raw.AsSpan((int)e.HeadersEndOffset, (int)(e.EndOffset - e.HeadersEndOffset)).Count((byte)'\n'));
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
         parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new Offsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
-        Message = parser.ParseMessage();
+        try
+        {
+            Message = parser.ParseMessage();
+        }
+        catch (FormatException)
+        {
+            // MimeKit finds no message in an empty file: it is one with an empty header and no body, not a reason to end the session.
+            Message = MimeMessage.Load(new MemoryStream("\r\n"u8.ToArray(), writable: false));
+        }
     }
 
     /// <summary>The octets of a section (RFC 3501 6.4.5); null when the part does not exist.</summary>

@@ -58,7 +58,15 @@ internal sealed partial class ImapSession
             break;
         }
         header.Position = 0;
-        return MimeMessage.Load(header);
+        try
+        {
+            return MimeMessage.Load(header);
+        }
+        catch (FormatException)
+        {
+            // An empty file, or octets with no header: a message without Date, Subject or addresses.
+            return null;
+        }
     }
 
     /// <summary>The charset and search keys that end SORT and THREAD (RFC 5256 3); null for a charset not supported.</summary>

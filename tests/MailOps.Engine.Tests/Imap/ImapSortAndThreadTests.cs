@@ -292,4 +292,38 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
         Assert.StartsWith("charset ", lines[4]);
         Assert.Contains("BADCHARSET", lines[4]);
     }
+
+    [Fact]
+    public async Task Empty_and_headerless_messages_sort_and_thread_like_any_other()
+    {
+        var inbox = _host.Store.Open("alice").Inbox;
+        await inbox.DeliverAsync(new MemoryStream([]), receivedDate: Noon.AddDays(-30));
+        await inbox.DeliverAsync(new MemoryStream("no header at all, just text\r\n"u8.ToArray()), receivedDate: Noon.AddDays(-31));
+        await inbox.DeliverAsync(new MemoryStream([0, 1, 2, 0xff, 0xfe, (byte)'\n']), receivedDate: Noon.AddDays(-32));
+        await using var imap = await SelectAsync(_host.Port);
+        // 14, 15 and 16 have no Date: their INTERNALDATEs, a month before the rest, put them first.
+        Assert.Equal("* SORT 16 15 14 6 5 3 1 2 4 7 8 9 10 12 11 13", await AnswerAsync(imap, "SORT (DATE) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* SORT 13 14 15 16 3 5 6 11 12 10 1 2 4 9 7 8", await AnswerAsync(imap, "SORT (SUBJECT) UTF-8 ALL", "* SORT"));
+        Assert.StartsWith("* SORT 13 14 15 16 ", await AnswerAsync(imap, "SORT (TO) UTF-8 ALL", "* SORT"));
+        Assert.Equal("* THREAD (16)(15)(14)(5 (6)(3))((1 (2)(4))(9))((7)(8 13))(10)(12 11)", await AnswerAsync(imap, "THREAD REFERENCES UTF-8 ALL", "* THREAD"));
+        Assert.Equal("* THREAD (16 (15)(14)(13))(6 (5)(3))(1 (2)(4)(9))(7 8)(10)(12 11)", await AnswerAsync(imap, "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD"));
+        Assert.Equal("* SORT 14 16 15", await AnswerAsync(imap, "SORT (SIZE) UTF-8 NOT SUBJECT \"\" NOT FROM @", "* SORT"));
+        Assert.Equal("* SEARCH 14 15 16", await AnswerAsync(imap, "SEARCH NOT FROM @", "* SEARCH"));
+        // They used to end the session: MimeKit finds no message in an empty file.
+        Assert.Matches(@"^a\d+ OK", (await imap.CommandAsync("FETCH 14:16 (ENVELOPE BODYSTRUCTURE BODY.PEEK[] BINARY.PEEK[1])"))[^1]);
+
+        // Dovecot reads the same three files the same way.
+        string[] commands = ["SORT (DATE) UTF-8 ALL", "SORT (SUBJECT) UTF-8 ALL", "SORT (REVERSE TO) UTF-8 ALL", "SORT (SIZE) UTF-8 NOT FROM @",
+            "THREAD REFERENCES UTF-8 ALL", "THREAD ORDEREDSUBJECT UTF-8 ALL"];
+        async Task<List<string>> AnswersAsync(RawImapClient client)
+        {
+            var answers = new List<string>();
+            foreach (var command in commands) answers.Add(await AnswerAsync(client, command, command.StartsWith("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD"));
+            return answers;
+        }
+        var ours = await AnswersAsync(imap);
+        using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + _host.Store.PathFor("alice"))]);
+        await using var theirs = await SelectAsync(dovecot.ImapPort);
+        Assert.Equal(await AnswersAsync(theirs), ours);
+    }
 }

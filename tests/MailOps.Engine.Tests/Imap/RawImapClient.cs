@@ -51,6 +51,8 @@ public sealed class RawImapClient : IAsyncDisposable
         while (true)
         {
             var line = await ReadLineAsync();
+            // The server hung up before answering: fail, rather than wait for a tag that cannot come.
+            if (line == "<closed>") throw new IOException("Connection closed before the tagged answer: " + string.Join(" | ", lines));
             lines.Add(line);
             if (line.StartsWith(tag + " ", StringComparison.Ordinal)) return lines;
         }
