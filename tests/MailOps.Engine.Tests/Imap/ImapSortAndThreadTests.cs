@@ -65,6 +65,20 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
         return Assert.Single(lines, l => l.StartsWith(prefix, StringComparison.Ordinal));
     }
 
+    /// <summary>Each SORT or THREAD command with its answer, over one session on <paramref name="port"/>.</summary>
+    private static async Task<List<string>> AnswersAsync(int port, IEnumerable<string> commands)
+    {
+        await using var imap = await SelectAsync(port);
+        var answers = new List<string>();
+        foreach (var command in commands)
+        {
+            // Dovecot answers an empty THREAD with "* THREAD " (a space RFC 5256 4's thread-data does not have); we do not.
+            var answer = await AnswerAsync(imap, command, command.Contains("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD");
+            answers.Add(command + " => " + answer.TrimEnd(' '));
+        }
+        return answers;
+    }
+
     private static string Plus(string numbers, int add) =>
         string.Join(' ', numbers.Split(' ').Select(n => (int.Parse(n, CultureInfo.InvariantCulture) + add).ToString(CultureInfo.InvariantCulture)));
 
@@ -143,21 +157,9 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
             "THREAD REFERENCES UTF-8 NOT FROM dave", "THREAD ORDEREDSUBJECT UTF-8 NOT FROM dave", "THREAD REFERENCES UTF-8 1:4 SUBJECT meeting",
             "THREAD REFERENCES UTF-8 NOT SUBJECT budget", "THREAD REFERENCES UTF-8 5:13", "THREAD ORDEREDSUBJECT UTF-8 SUBJECT nothing-like-this",
         ];
-        async Task<List<string>> AnswersAsync(int port)
-        {
-            await using var imap = await SelectAsync(port);
-            var answers = new List<string>();
-            foreach (var command in commands)
-            {
-                // Dovecot answers an empty THREAD with "* THREAD " (a space RFC 5256 4's thread-data does not have); we do not.
-                var answer = await AnswerAsync(imap, command, command.Contains("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD");
-                answers.Add(command + " => " + answer.TrimEnd(' '));
-            }
-            return answers;
-        }
-        var ours = await AnswersAsync(_host.Port);
+        var ours = await AnswersAsync(_host.Port, commands);
         using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + _host.Store.PathFor("alice"))]);
-        var theirs = await AnswersAsync(dovecot.ImapPort);
+        var theirs = await AnswersAsync(dovecot.ImapPort, commands);
         Assert.Equal(string.Join('\n', theirs), string.Join('\n', ours));
         Assert.Contains("THREAD REFERENCES UTF-8 ALL => * THREAD (5 (6)(3))((1 (2)(4))(9))((7)(8 13))(10)(12 11)", theirs);
         Assert.Empty(dovecot.LogProblems());
@@ -204,17 +206,9 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
             "SORT (SUBJECT) UTF-8 ALL", "SORT (REVERSE SUBJECT) UTF-8 ALL", "SORT (DATE) UTF-8 ALL", "SORT (REVERSE DATE) UTF-8 ALL",
             "THREAD ORDEREDSUBJECT UTF-8 ALL", "THREAD REFERENCES UTF-8 ALL", "THREAD REFERENCES UTF-8 SUBJECT links",
         ];
-        async Task<List<string>> AnswersAsync(int port)
-        {
-            await using var imap = await SelectAsync(port);
-            var answers = new List<string>();
-            foreach (var command in commands)
-                answers.Add(command + " => " + await AnswerAsync(imap, command, command.Contains("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD"));
-            return answers;
-        }
-        var ours = await AnswersAsync(host.Port);
+        var ours = await AnswersAsync(host.Port, commands);
         using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + host.Store.PathFor("alice"))]);
-        var theirs = await AnswersAsync(dovecot.ImapPort);
+        var theirs = await AnswersAsync(dovecot.ImapPort, commands);
         Assert.Equal(string.Join('\n', theirs), string.Join('\n', ours));
         Assert.Empty(dovecot.LogProblems());
     }
@@ -315,15 +309,8 @@ public sealed class ImapSortAndThreadTests : IAsyncLifetime
         // Dovecot reads the same three files the same way.
         string[] commands = ["SORT (DATE) UTF-8 ALL", "SORT (SUBJECT) UTF-8 ALL", "SORT (REVERSE TO) UTF-8 ALL", "SORT (SIZE) UTF-8 NOT FROM @",
             "THREAD REFERENCES UTF-8 ALL", "THREAD ORDEREDSUBJECT UTF-8 ALL"];
-        async Task<List<string>> AnswersAsync(RawImapClient client)
-        {
-            var answers = new List<string>();
-            foreach (var command in commands) answers.Add(await AnswerAsync(client, command, command.StartsWith("SORT", StringComparison.Ordinal) ? "* SORT" : "* THREAD"));
-            return answers;
-        }
-        var ours = await AnswersAsync(imap);
+        var ours = await AnswersAsync(_host.Port, commands);
         using var dovecot = DovecotServer.Start([new DovecotUser("alice", "secret", "maildir:" + _host.Store.PathFor("alice"))]);
-        await using var theirs = await SelectAsync(dovecot.ImapPort);
-        Assert.Equal(await AnswersAsync(theirs), ours);
+        Assert.Equal(await AnswersAsync(dovecot.ImapPort, commands), ours);
     }
 }
