@@ -131,9 +131,9 @@ internal static class ImapThread
             if (node.Parent is not null) Unlink(node);
             if (previous is not null && !WouldLoop(previous, node)) Link(previous, node);
         }
-        // (2) The root set; (3) the ID table is no longer needed; (4) dummies pruned.
+        // (2) The root set, (3) dummies pruned.
         var roots = Prune(all.Where(n => n.Parent is null).ToList());
-        // (5) with roots and a dummy's children in sent-date order.
+        // (4) The roots by sent date (a dummy's children first, as it sorts as its first child), (5) gathered by subject.
         Sort(roots);
         roots = GatherSubjects(roots);
         // (6) every set of siblings by sent date.
