@@ -478,7 +478,7 @@ internal sealed partial class ImapSession
             date = p.DateTime();
             p.Space();
         }
-        var message = p.String();
+        var message = p.MessageLiteral();
         p.End();
         var (system, keywords) = ParseFlags(flags);
         if (!_account!.FolderExists(name)) return "NO [TRYCREATE] Mailbox doesn't exist: " + Printable(name);

@@ -65,6 +65,13 @@ internal sealed partial class ImapSession
             }
             var current = message;
             ImapMessage Parsed() => parsed ??= _contents.Parsed(_folder!, current) ?? new ImapMessage(raw!);
+            var binaries = new Dictionary<ImapFetchItem, ImapBinary>(ReferenceEqualityComparer.Instance);
+            foreach (var item in items.Where(i => i.Name is "BINARY[]" or "BINARY.SIZE"))
+            {
+                // RFC 3516 4.3: an encoding that cannot be undone fails the command, before \Seen is set.
+                if (ImapBinary.Decode(Parsed(), item.Part) is not { } binary) return "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding.";
+                binaries[item] = binary;
+            }
             var addFlags = false;
             if (marksSeen && !message.Flags.HasFlag(MessageFlags.Seen))
             {
@@ -96,6 +103,9 @@ internal sealed partial class ImapSession
                         r.Raw(item.Name + " ");
                         Parsed().WriteBodyStructure(r, extensible: item.Name == "BODYSTRUCTURE");
                         break;
+                    case "BINARY[]" or "BINARY.SIZE":
+                        WriteBinary(r, item, binaries[item]);
+                        break;
                     case "RFC822":
                         r.Raw("RFC822 ").Literal(raw);
                         Count(raw!.Length, header: false);
@@ -123,12 +133,7 @@ internal sealed partial class ImapSession
                             r.Raw("NIL");
                             break;
                         }
-                        if (item.Origin is { } origin)
-                        {
-                            var from = (int)Math.Min(origin, section.Length);
-                            var length = (int)Math.Min((long)item.Count!.Value, section.Length - from);
-                            section = section.AsSpan(from, length).ToArray();
-                        }
+                        section = item.Partial(section);
                         r.Literal(section);
                         Count(section.Length, header: item.Text.StartsWith("HEADER", StringComparison.Ordinal) || item.Text == "MIME");
                         break;
@@ -302,18 +307,9 @@ internal sealed partial class ImapSession
         p.End();
         var modSeqSearch = keys.Any(k => k.UsesModSeq);
         if (modSeqSearch) await EnableCondStoreAsync().ConfigureAwait(false);
-        ulong highestFound = 0;
-        var found = new List<uint>();
-        var largestUid = _messages.Count == 0 ? 0 : _messages[^1].Uid;
-        for (var i = 0; i < _messages.Count; i++)
-        {
-            var message = _messages[i];
-            var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid),
-                () => _contents.Parsed(_folder!, message));
-            if (!keys.All(k => k.Matches(context))) continue;
-            found.Add(uid ? message.Uid : (uint)i + 1);
-            highestFound = Math.Max(highestFound, message.ModSeq);
-        }
+        var matching = Matching(keys, sorting: false);
+        var found = matching.Select(m => uid ? m.Uid : m.Sequence).ToList();
+        var highestFound = matching.Count == 0 ? 0 : matching.Max(m => m.ModSeq);
         if (returns is null)
         {
             await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))

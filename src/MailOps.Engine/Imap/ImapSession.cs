@@ -66,7 +66,8 @@ internal sealed partial class ImapSession : LoginSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT", "BINARY"]);
+                items.AddRange(ImapThread.Algorithms.Select(a => "THREAD=" + a));
                 items.AddRange(ModSeqCapabilities);
             }
             return string.Join(' ', items);
@@ -224,8 +225,8 @@ internal sealed partial class ImapSession : LoginSession
         if (result.StartsWith("BAD", StringComparison.Ordinal)) _badCommands++;
         else if (_folder is not null && result.StartsWith("OK", StringComparison.Ordinal))
         {
-            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE or SEARCH by sequence number is answered.
-            await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH"), force: false).ConfigureAwait(false);
+            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE, SEARCH, SORT or THREAD by sequence number is answered.
+            await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD"), force: false).ConfigureAwait(false);
         }
         if (result.Length > 0) await WriteLineAsync(tag + " " + WithHighestModSeq(result)).ConfigureAwait(false);
         return !_loggedOut;
@@ -272,7 +273,7 @@ internal sealed partial class ImapSession : LoginSession
         }
         if (_folder is null)
         {
-            return Task.FromResult(name is "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE" or "UID"
+            return Task.FromResult(name is "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE" or "UID" or "SORT" or "THREAD"
                 ? "BAD No mailbox selected." : "BAD Error in IMAP command received by server.");
         }
         return name switch
@@ -282,6 +283,8 @@ internal sealed partial class ImapSession : LoginSession
             "UNSELECT" when !uid => CloseAsync(p, expunge: false),
             "EXPUNGE" => ExpungeCommandAsync(p, uid),
             "SEARCH" => SearchAsync(p, uid, tag),
+            "SORT" => SortAsync(p, uid),
+            "THREAD" => ThreadAsync(p, uid),
             "FETCH" => FetchAsync(p, uid),
             "STORE" => StoreAsync(p, uid),
             "COPY" => CopyAsync(p, uid, move: false),
