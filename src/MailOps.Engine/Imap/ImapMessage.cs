@@ -32,7 +32,15 @@ internal sealed class ImapMessage
             raw.AsSpan((int)e.HeadersEndOffset, (int)(e.EndOffset - e.HeadersEndOffset)).Count((byte)'\n'));
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
         parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new Offsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
-        Message = parser.ParseMessage();
+        try
+        {
+            Message = parser.ParseMessage();
+        }
+        catch (FormatException)
+        {
+            // MimeKit finds no message in an empty file: it is one with an empty header and no body, not a reason to end the session.
+            Message = MimeMessage.Load(new MemoryStream("\r\n"u8.ToArray(), writable: false));
+        }
     }
 
     /// <summary>The octets of a section (RFC 3501 6.4.5); null when the part does not exist.</summary>
@@ -66,6 +74,13 @@ internal sealed class ImapMessage
             _ => null,
         };
     }
+
+    /// <summary>The MIME part numbered <paramref name="part"/>, for BINARY's Content-Transfer-Encoding; null when there is none.</summary>
+    public MimeEntity? Entity(IReadOnlyList<uint> part) => Part(part);
+
+    /// <summary>Where an entity's header starts, where its header (blank line included) ends, and where it ends, in <see cref="Raw"/>.</summary>
+    public (long Start, long HeadersEnd, long End) Extent(MimeEntity entity) =>
+        _entities.TryGetValue(entity, out var o) ? (o.Start, o.HeadersEnd, o.End) : (0, 0, 0);
 
     // The header block of an entity: the blank line ends it; a part without one ends at its end.
     private static long HeaderBlockEnd(Offsets o) => o.HeadersEnd;

@@ -153,6 +153,9 @@ internal sealed class ImapParser(byte[] command)
         }
     }
 
+    /// <summary>APPEND's message: a string, or a literal8 <c>~{n}</c> that may hold any octet (RFC 3516 4.4).</summary>
+    public byte[] MessageLiteral() => TryChar('~') ? Literal() : String();
+
     private byte[] Literal()
     {
         Expect('{');

@@ -15,6 +15,9 @@ internal sealed class ImapSearchKey
 
     private ImapSearchKey(Func<ImapSearchContext, bool> test) => _test = test;
 
+    /// <summary>True when the key or one inside it is MODSEQ (RFC 7162 3.1.5), whose SEARCH answer carries the highest MODSEQ found.</summary>
+    public bool UsesModSeq { get; private init; }
+
     /// <summary>True when the message meets the key.</summary>
     public bool Matches(ImapSearchContext context) => _test(context);
 
@@ -27,7 +30,7 @@ internal sealed class ImapSearchKey
             do all.Add(Parse(p, charset));
             while (p.TryChar(' '));
             p.Expect(')');
-            return new ImapSearchKey(c => all.All(k => k.Matches(c)));
+            return new ImapSearchKey(c => all.All(k => k.Matches(c))) { UsesModSeq = all.Any(k => k.UsesModSeq) };
         }
         if (p.AtSequenceSet)
         {
@@ -113,11 +116,25 @@ internal sealed class ImapSearchKey
                 var set = p.SequenceSet();
                 return new ImapSearchKey(c => set.Contains(c.Message.Uid, c.LargestUid));
             }
+            case "MODSEQ":
+            {
+                // RFC 7162 3.1.5: MODSEQ ["/flags/<flag>" priv|shared|all] n; one mod-sequence per message serves every entry.
+                p.Space();
+                if (p.Peek is '"' or '{')
+                {
+                    p.String();
+                    p.Space();
+                    if (p.Atom().ToLowerInvariant() is not ("priv" or "shared" or "all")) throw new ImapSyntaxException("Invalid MODSEQ entry type.");
+                    p.Space();
+                }
+                var modSeq = ImapModSequence.Parse(p, allowZero: true);
+                return new ImapSearchKey(c => c.Message.ModSeq >= modSeq) { UsesModSeq = true };
+            }
             case "NOT":
             {
                 p.Space();
                 var key = Parse(p, charset);
-                return new ImapSearchKey(c => !key.Matches(c));
+                return new ImapSearchKey(c => !key.Matches(c)) { UsesModSeq = key.UsesModSeq };
             }
             case "OR":
             {
@@ -125,7 +142,7 @@ internal sealed class ImapSearchKey
                 var left = Parse(p, charset);
                 p.Space();
                 var right = Parse(p, charset);
-                return new ImapSearchKey(c => left.Matches(c) || right.Matches(c));
+                return new ImapSearchKey(c => left.Matches(c) || right.Matches(c)) { UsesModSeq = left.UsesModSeq || right.UsesModSeq };
             }
             default:
                 throw new ImapSyntaxException("Unknown search key " + name);

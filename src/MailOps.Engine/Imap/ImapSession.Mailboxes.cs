@@ -38,7 +38,9 @@ internal sealed partial class ImapSession
     {
         p.Space();
         var name = MailboxArgument(p);
-        p.End();
+        var modSeqParameters = SelectParameters(p);
+        // RFC 7162 3.2.11: the mailbox this SELECT replaces is reported closed.
+        if (_folder is not null) await WriteLineAsync("* OK [CLOSED] Previous mailbox closed.").ConfigureAwait(false);
         Deselect();
         if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
         var folder = _account.GetFolder(name);
@@ -51,8 +53,11 @@ internal sealed partial class ImapSession
         // Maildir's new/ holds the messages no mail program has seen yet: those are \Recent (RFC 3501 2.3.2).
         foreach (var m in _messages.Where(IsInNew)) _recent.Add(m.Uid);
         foreach (var k in _messages.SelectMany(m => m.Keywords)) _keywords.Add(k);
-        _watch = folder.Watch(_ =>
+        _watch = folder.Watch(change =>
         {
+            // This session's own STORE (or FETCH that set \Seen) is in its state already: a rescan of the folder for it
+            // would only find what it knows. Its appends and expunges still count (APPEND wants EXISTS; a rescan is cheap).
+            if (change.Kind == MailFolderChangeKind.FlagsChanged && Acting.Value == this) return;
             Interlocked.Exchange(ref _changed, 1);
             _wake.Release();
         });
@@ -64,6 +69,7 @@ internal sealed partial class ImapSession
         if (unseen >= 0) await WriteLineAsync(Invariant($"* OK [UNSEEN {unseen + 1}] First unseen.")).ConfigureAwait(false);
         await WriteLineAsync(Invariant($"* OK [UIDVALIDITY {_uidValidity}] UIDs valid")).ConfigureAwait(false);
         await WriteLineAsync(Invariant($"* OK [UIDNEXT {_uidNext}] Predicted next UID")).ConfigureAwait(false);
+        await SelectedModSeqAsync(snapshot, modSeqParameters).ConfigureAwait(false);
         return readOnly ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.";
     }
 
@@ -94,18 +100,22 @@ internal sealed partial class ImapSession
         if (Interlocked.Exchange(ref _changed, 0) == 0 && !force) return;
         var snapshot = await _folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
         var now = snapshot.Messages.ToDictionary(m => m.Uid);
+        var delayed = false;
         if (allowExpunge)
         {
             for (var i = _messages.Count - 1; i >= 0; i--)
             {
-                if (now.ContainsKey(_messages[i].Uid)) continue;
-                _recent.Remove(_messages[i].Uid);
+                var uid = _messages[i].Uid;
+                if (now.ContainsKey(uid)) continue;
+                _recent.Remove(uid);
                 _messages.RemoveAt(i);
-                await WriteLineAsync(Invariant($"* {i + 1} EXPUNGE")).ConfigureAwait(false);
+                await WriteExpungedAsync(i, uid).ConfigureAwait(false);
             }
+            await FlushVanishedAsync().ConfigureAwait(false);
         }
         else if (_messages.Any(m => !now.ContainsKey(m.Uid)))
         {
+            delayed = true;
             Interlocked.Exchange(ref _changed, 1); // told at the next command that allows it
         }
         var known = _messages.Count == 0 ? 0 : _messages[^1].Uid;
@@ -121,8 +131,8 @@ internal sealed partial class ImapSession
             if (!now.TryGetValue(_messages[i].Uid, out var current)) continue;
             var before = _messages[i];
             _messages[i] = current;
-            if (before.Flags != current.Flags || !before.Keywords.SequenceEqual(current.Keywords))
-                await WriteLineAsync(Invariant($"* {i + 1} FETCH (UID {current.Uid} FLAGS {FlagList(current)})")).ConfigureAwait(false);
+            if (FlagsChanged(before, current))
+                await WriteLineAsync(Invariant($"* {i + 1} FETCH (UID {current.Uid} FLAGS {FlagList(current)}{ModSeqItem(current)})")).ConfigureAwait(false);
         }
         if (added.Count > 0)
         {
@@ -132,6 +142,7 @@ internal sealed partial class ImapSession
             await WriteLineAsync(Invariant($"* {_recent.Count} RECENT")).ConfigureAwait(false);
         }
         _uidNext = Math.Max(_uidNext, snapshot.UidNext);
+        if (!delayed) _syncedModSeq = Math.Max(_syncedModSeq, snapshot.HighestModSeq);
     }
 
     /// <summary>A message's flags as a FLAGS list: system flags, keywords, and \Recent when this session has it so.</summary>
@@ -336,15 +347,17 @@ internal sealed partial class ImapSession
         do items.Add(p.Atom().ToUpperInvariant());
         while (p.TryChar(' '));
         p.Expect(')');
-        if (items.Any(i => i is not ("MESSAGES" or "RECENT" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN" or DeletedStorageItem))) throw new ImapSyntaxException("Invalid status item.");
+        if (items.Any(i => i is not ("MESSAGES" or "RECENT" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN" or "HIGHESTMODSEQ" or DeletedStorageItem))) throw new ImapSyntaxException("Invalid status item.");
         return items;
     }
 
     private async Task WriteStatusAsync(string name, IReadOnlyList<string> items)
     {
         var snapshot = await _account!.GetFolder(name).ListMessagesAsync(_stopping).ConfigureAwait(false);
+        await StatusModSeqAsync(items).ConfigureAwait(false);
         var values = items.Select(item => item + " " + (item switch
         {
+            "HIGHESTMODSEQ" => (long)snapshot.HighestModSeq,
             "MESSAGES" => snapshot.Messages.Count,
             "RECENT" => snapshot.Messages.Count(IsInNew),
             "UIDNEXT" => snapshot.UidNext,
@@ -467,7 +480,7 @@ internal sealed partial class ImapSession
             date = p.DateTime();
             p.Space();
         }
-        var message = p.String();
+        var message = p.MessageLiteral();
         p.End();
         var (system, keywords) = ParseFlags(flags);
         if (!_account!.FolderExists(name)) return "NO [TRYCREATE] Mailbox doesn't exist: " + Printable(name);
@@ -523,10 +536,12 @@ internal sealed partial class ImapSession
         for (var i = _messages.Count - 1; i >= 0; i--)
         {
             if (!removed.Contains(_messages[i].Uid)) continue;
-            _recent.Remove(_messages[i].Uid);
+            var uid = _messages[i].Uid;
+            _recent.Remove(uid);
             _messages.RemoveAt(i);
-            await WriteLineAsync(Invariant($"* {i + 1} EXPUNGE")).ConfigureAwait(false);
+            await WriteExpungedAsync(i, uid).ConfigureAwait(false);
         }
+        await FlushVanishedAsync().ConfigureAwait(false);
     }
 
     // RFC 2177: updates as they happen until DONE; another program's changes are looked for now and then.

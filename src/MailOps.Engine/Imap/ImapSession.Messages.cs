@@ -39,17 +39,22 @@ internal sealed partial class ImapSession
         var set = p.SequenceSet();
         p.Space();
         var items = ImapFetchItem.ParseList(p);
-        p.End();
+        var modifiers = await FetchModifiersAsync(p, uid).ConfigureAwait(false);
         // RFC 3501 6.4.8: UID FETCH always returns the UID.
         if (uid && !items.Any(i => i.Name == "UID")) items.Insert(0, new ImapFetchItem("UID"));
+        // RFC 7162 3.1.4.1: CHANGEDSINCE returns MODSEQ too; asking for MODSEQ enables CONDSTORE.
+        if (modifiers.ChangedSince is not null && !items.Any(i => i.Name == "MODSEQ")) items.Add(new ImapFetchItem("MODSEQ"));
+        if (items.Any(i => i.Name == "MODSEQ")) await EnableCondStoreAsync().ConfigureAwait(false);
+        if (modifiers.Vanished) await WriteVanishedEarlierAsync(set, modifiers.ChangedSince!.Value).ConfigureAwait(false);
         var marksSeen = !_readOnly && items.Any(i => i.Name is "RFC822" or "RFC822.TEXT" || (i.IsSection && !i.Peek));
         var gone = false;
         foreach (var index in Resolve(set, uid))
         {
             var message = _messages[index];
+            if (message.ModSeq <= modifiers.ChangedSince) continue;
             byte[]? raw = null;
             ImapMessage? parsed = null;
-            if (items.Any(i => i.Name is not ("FLAGS" or "UID" or "INTERNALDATE" or "RFC822.SIZE")))
+            if (items.Any(i => i.Name is not ("FLAGS" or "UID" or "INTERNALDATE" or "RFC822.SIZE" or "MODSEQ")))
             {
                 raw = _contents.Raw(_folder!, message);
                 if (raw is null)
@@ -60,6 +65,13 @@ internal sealed partial class ImapSession
             }
             var current = message;
             ImapMessage Parsed() => parsed ??= _contents.Parsed(_folder!, current) ?? new ImapMessage(raw!);
+            var binaries = new Dictionary<ImapFetchItem, ImapBinary>(ReferenceEqualityComparer.Instance);
+            foreach (var item in items.Where(i => i.Name is "BINARY[]" or "BINARY.SIZE"))
+            {
+                // RFC 3516 4.3: an encoding that cannot be undone fails the command, before \Seen is set.
+                if (ImapBinary.Decode(Parsed(), item.Part) is not { } binary) return "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding.";
+                binaries[item] = binary;
+            }
             var addFlags = false;
             if (marksSeen && !message.Flags.HasFlag(MessageFlags.Seen))
             {
@@ -82,6 +94,7 @@ internal sealed partial class ImapSession
                     case "UID": r.Raw(Invariant($"UID {message.Uid}")); break;
                     case "INTERNALDATE": r.Raw("INTERNALDATE " + ImapParser.FormatDateTime(message.ReceivedDate.ToLocalTime())); break;
                     case "RFC822.SIZE": r.Raw(Invariant($"RFC822.SIZE {message.Size}")); break;
+                    case "MODSEQ": r.Raw(Invariant($"MODSEQ ({message.ModSeq})")); break;
                     case "ENVELOPE":
                         r.Raw("ENVELOPE ");
                         Parsed().WriteEnvelope(r);
@@ -89,6 +102,9 @@ internal sealed partial class ImapSession
                     case "BODYSTRUCTURE" or "BODY":
                         r.Raw(item.Name + " ");
                         Parsed().WriteBodyStructure(r, extensible: item.Name == "BODYSTRUCTURE");
+                        break;
+                    case "BINARY[]" or "BINARY.SIZE":
+                        WriteBinary(r, item, binaries[item]);
                         break;
                     case "RFC822":
                         r.Raw("RFC822 ").Literal(raw);
@@ -117,19 +133,14 @@ internal sealed partial class ImapSession
                             r.Raw("NIL");
                             break;
                         }
-                        if (item.Origin is { } origin)
-                        {
-                            var from = (int)Math.Min(origin, section.Length);
-                            var length = (int)Math.Min((long)item.Count!.Value, section.Length - from);
-                            section = section.AsSpan(from, length).ToArray();
-                        }
+                        section = item.Partial(section);
                         r.Literal(section);
                         Count(section.Length, header: item.Text.StartsWith("HEADER", StringComparison.Ordinal) || item.Text == "MIME");
                         break;
                     }
                 }
             }
-            if (addFlags) r.Raw(" FLAGS " + FlagList(message));
+            if (addFlags) r.Raw(" FLAGS " + FlagList(message) + (items.Any(i => i.Name == "MODSEQ") ? "" : ModSeqItem(message)));
             r.Raw(")");
             await WriteAsync(r).ConfigureAwait(false);
         }
@@ -155,6 +166,7 @@ internal sealed partial class ImapSession
         p.Space();
         var set = p.SequenceSet();
         p.Space();
+        var unchangedSince = await StoreModifierAsync(p).ConfigureAwait(false);
         var what = p.Atom().ToUpperInvariant();
         p.Space();
         var flags = p.FlagList(parenthesesOptional: true);
@@ -165,6 +177,7 @@ internal sealed partial class ImapSession
         var (system, keywords) = ParseFlags(flags);
         var indexes = Resolve(set, uid);
         if (_readOnly) return "NO [READ-ONLY] Mailbox is read-only.";
+        var modified = new List<uint>();
         foreach (var index in indexes)
         {
             var message = _messages[index];
@@ -180,10 +193,20 @@ internal sealed partial class ImapSession
                 "+FLAGS" => message.Keywords.Concat(keywords.Where(k => !message.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase))).ToList(),
                 _ => message.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList(),
             };
-            if (newFlags != message.Flags || !newKeywords.SequenceEqual(message.Keywords))
+            var changed = false;
+            if (unchangedSince is not null || newFlags != message.Flags || !newKeywords.SequenceEqual(message.Keywords))
             {
-                var updated = await _folder!.SetFlagsAsync(message.Uid, newFlags, newKeywords, _stopping).ConfigureAwait(false);
+                StoredMessage? updated;
+                if (unchangedSince is { } since)
+                {
+                    // RFC 7162 3.1.3: a message changed since the client's mod-sequence is left alone and reported MODIFIED.
+                    (updated, var conflict) = await _folder!.SetFlagsIfUnchangedAsync(message.Uid, since, newFlags, newKeywords, _stopping).ConfigureAwait(false);
+                    if (conflict) modified.Add(uid ? message.Uid : (uint)index + 1);
+                    if (updated is null || conflict) continue;
+                }
+                else updated = await _folder!.SetFlagsAsync(message.Uid, newFlags, newKeywords, _stopping).ConfigureAwait(false);
                 if (updated is null) continue;
+                changed = updated.ModSeq != message.ModSeq;
                 if (newFlags.HasFlag(MessageFlags.Deleted) && !message.Flags.HasFlag(MessageFlags.Deleted)) _tally.Deleted++;
                 _messages[index] = message = updated;
                 var added = updated.Keywords.Where(k => !_keywords.Contains(k)).ToList();
@@ -193,8 +216,11 @@ internal sealed partial class ImapSession
                     await WriteFlagsAsync().ConfigureAwait(false);
                 }
             }
-            if (!silent) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid ? $"UID {message.Uid} " : "")}FLAGS {FlagList(message)})")).ConfigureAwait(false);
+            // RFC 7162 3.1.3: with CONDSTORE, even .SILENT tells the new MODSEQ of what changed.
+            if (!silent) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid || _qresync ? $"UID {message.Uid} " : "")}FLAGS {FlagList(message)}{ModSeqItem(message)})")).ConfigureAwait(false);
+            else if (_condStore && changed) await WriteLineAsync(Invariant($"* {index + 1} FETCH ({(uid || _qresync ? $"UID {message.Uid} " : "")}MODSEQ ({message.ModSeq}))")).ConfigureAwait(false);
         }
+        if (modified.Count > 0) return $"OK [MODIFIED {UidSet(modified)}] Conditional STORE failed.";
         return "OK Store completed.";
     }
 
@@ -283,18 +309,15 @@ internal sealed partial class ImapSession
         do keys.Add(ImapSearchKey.Parse(p, charset));
         while (p.TryChar(' '));
         p.End();
-        var found = new List<uint>();
-        var largestUid = _messages.Count == 0 ? 0 : _messages[^1].Uid;
-        for (var i = 0; i < _messages.Count; i++)
-        {
-            var message = _messages[i];
-            var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid),
-                () => _contents.Parsed(_folder!, message));
-            if (keys.All(k => k.Matches(context))) found.Add(uid ? message.Uid : (uint)i + 1);
-        }
+        var modSeqSearch = keys.Any(k => k.UsesModSeq);
+        if (modSeqSearch) await EnableCondStoreAsync().ConfigureAwait(false);
+        var matching = Matching(keys, sorting: false);
+        var found = matching.Select(m => uid ? m.Uid : m.Sequence).ToList();
+        var highestFound = matching.Count == 0 ? 0 : matching.Max(m => m.ModSeq);
         if (returns is null)
         {
-            await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))).ConfigureAwait(false);
+            await WriteLineAsync("* SEARCH" + string.Concat(found.Select(n => " " + n.ToString(CultureInfo.InvariantCulture)))
+                + (modSeqSearch ? SearchModSeqSuffix(esearch: false, highestFound) : "")).ConfigureAwait(false);
             return "OK Search completed.";
         }
         var result = new ImapResponse().Raw("* ESEARCH (TAG ").String(tag).Raw(")" + (uid ? " UID" : ""));
@@ -302,6 +325,7 @@ internal sealed partial class ImapSession
         if (returns.Contains("MAX") && found.Count > 0) result.Raw(" MAX ").Number(found[^1]);
         if (returns.Contains("COUNT")) result.Raw(" COUNT ").Number(found.Count);
         if (returns.Contains("ALL") && found.Count > 0) result.Raw(" ALL " + UidSet(found));
+        if (modSeqSearch) result.Raw(SearchModSeqSuffix(esearch: true, highestFound));
         await WriteAsync(result).ConfigureAwait(false);
         return "OK Search completed.";
     }

@@ -15,6 +15,9 @@ namespace MailOps.Engine.Imap;
 /// </summary>
 internal sealed partial class ImapSession : LoginSession
 {
+    // The session whose command is running in this async flow: a store change it makes carries it to the watchers.
+    private static readonly AsyncLocal<ImapSession?> Acting = new();
+
     private readonly ImapSessionOptions _options;
     private readonly IMailStore _store;
     private readonly IMailAuthenticator _authenticator;
@@ -63,7 +66,9 @@ internal sealed partial class ImapSession : LoginSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT", "BINARY"]);
+                items.AddRange(ImapThread.Algorithms.Select(a => "THREAD=" + a));
+                items.AddRange(ModSeqCapabilities);
                 items.AddRange(QuotaCapabilities);
             }
             return string.Join(' ', items);
@@ -73,6 +78,8 @@ internal sealed partial class ImapSession : LoginSession
     /// <summary>Runs the session to its end.</summary>
     public async Task RunAsync()
     {
+        // Marks what this session's commands change, for the watcher of its selected folder (see SelectAsync).
+        Acting.Value = this;
         var ending = "Connection closed";
         try
         {
@@ -223,10 +230,10 @@ internal sealed partial class ImapSession : LoginSession
         if (result.StartsWith("BAD", StringComparison.Ordinal)) _badCommands++;
         else if (_folder is not null && result.StartsWith("OK", StringComparison.Ordinal))
         {
-            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE or SEARCH by sequence number is answered.
-            await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH"), force: false).ConfigureAwait(false);
+            // RFC 3501 7.4.1: no EXPUNGE while FETCH, STORE, SEARCH, SORT or THREAD by sequence number is answered.
+            await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD"), force: false).ConfigureAwait(false);
         }
-        if (result.Length > 0) await WriteLineAsync(tag + " " + result).ConfigureAwait(false);
+        if (result.Length > 0) await WriteLineAsync(tag + " " + WithHighestModSeq(result)).ConfigureAwait(false);
         return !_loggedOut;
     }
 
@@ -272,7 +279,7 @@ internal sealed partial class ImapSession : LoginSession
         }
         if (_folder is null)
         {
-            return Task.FromResult(name is "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE" or "UID"
+            return Task.FromResult(name is "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE" or "UID" or "SORT" or "THREAD"
                 ? "BAD No mailbox selected." : "BAD Error in IMAP command received by server.");
         }
         return name switch
@@ -282,6 +289,8 @@ internal sealed partial class ImapSession : LoginSession
             "UNSELECT" when !uid => CloseAsync(p, expunge: false),
             "EXPUNGE" => ExpungeCommandAsync(p, uid),
             "SEARCH" => SearchAsync(p, uid, tag),
+            "SORT" => SortAsync(p, uid),
+            "THREAD" => ThreadAsync(p, uid),
             "FETCH" => FetchAsync(p, uid),
             "STORE" => StoreAsync(p, uid),
             "COPY" => CopyAsync(p, uid, move: false),
@@ -434,14 +443,16 @@ internal sealed partial class ImapSession : LoginSession
         return "OK Namespace completed.";
     }
 
-    // RFC 5161: no extension this server knows needs enabling, so none is enabled.
+    // RFC 5161: CONDSTORE and QRESYNC (RFC 7162) are the extensions that need enabling; others are ignored.
     private async Task<string> EnableAsync(ImapParser p)
     {
         p.Space();
-        do p.Atom();
+        var names = new List<string>();
+        do names.Add(p.Atom());
         while (p.TryChar(' '));
         p.End();
-        await WriteLineAsync("* ENABLED").ConfigureAwait(false);
+        var enabled = await EnableModSeqAsync(names).ConfigureAwait(false);
+        await WriteLineAsync("* ENABLED" + string.Concat(enabled.Select(e => " " + e))).ConfigureAwait(false);
         return "OK Enabled.";
     }
 

@@ -68,6 +68,28 @@ public interface IMailFolder
     Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="SetFlagsAsync"/>, only when the message's mod-sequence is still at most <paramref name="unchangedSince"/>
+    /// (RFC 7162 3.1.3, STORE UNCHANGEDSINCE), checked and changed under the folder's lock. Returns the message as it is
+    /// now (null when it no longer exists) and whether it was left alone because it had changed since.
+    /// </summary>
+    /// <param name="uid">The message.</param>
+    /// <param name="unchangedSince">The mod-sequence the client last knew.</param>
+    /// <param name="flags">Its system flags from now on.</param>
+    /// <param name="keywords">Its keywords from now on; null keeps those it has.</param>
+    /// <param name="cancellationToken">Stops the wait for the locks.</param>
+    Task<(StoredMessage? Message, bool Modified)> SetFlagsIfUnchangedAsync(uint uid, ulong unchangedSince, MessageFlags flags,
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The UIDs expunged after mod-sequence <paramref name="modSeq"/>, ascending (RFC 7162 3.2.5, VANISHED (EARLIER));
+    /// null when the folder no longer remembers expunges that old.
+    /// </summary>
+    IReadOnlyList<uint>? ExpungedSince(ulong modSeq);
+
+    /// <summary>The highest mod-sequence given in the folder so far (RFC 7162 3.1.2.1), without listing it.</summary>
+    ulong HighestModSeq();
+
+    /// <summary>
     /// Removes messages for good (IMAP EXPUNGE, POP3's UPDATE state): their files are deleted, then the uidlist is
     /// written anew without them. Returns the UIDs that were removed by this call, ascending.
     /// </summary>

@@ -220,23 +220,71 @@ public sealed class MaildirFolder : IMailFolder
         EnsureExists();
         var uidList = UidList.Read(Path);
         var files = ScanFiles();
-        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null))
+        var modSeqs = ModSeqFile.Of(Path);
+        List<StoredMessage>? messages = null;
+        // A file renamed by another session between the directory scan and the read of mailops-modseq differs from both:
+        // look once more before taking the lock.
+        if (uidList is not null && !files.Keys.Any(name => uidList.Find(name) is null) && (messages = TryDescribe(uidList, files, modSeqs)) is null)
+            messages = TryDescribe(uidList, files = ScanFiles(), modSeqs);
+        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null) || messages is null)
         {
-            // Messages without a UID (another program delivered them, or the uidlist is new): number them under the lock.
+            // Messages without a UID (another program delivered them, or the uidlist is new), or flags changed or messages
+            // gone that have no mod-sequence yet: number them and give them one under the lock.
             using var uidListLock = await LockUidListAsync(cancellationToken).ConfigureAwait(false);
             uidList = ReadOrCreateUidList();
             files = ScanFiles();
             var unnumbered = files.Keys.Where(name => uidList.Find(name) is null).Order(Comparer<string>.Create(MaildirFileName.SortCompare)).ToList();
             foreach (var name in unnumbered) uidList.Append(name);
-            uidList.Write(Path, _maildir.Options.Owner);
+            if (unnumbered.Count > 0 || !File.Exists(UidListPath)) uidList.Write(Path, _maildir.Options.Owner);
+            GiveModSeqs(uidList, files, modSeqs);
+            messages = TryDescribe(uidList, files, modSeqs) ?? throw new MailStoreException($"Mod-sequences of {Path} are not in step.", isTransient: true);
         }
+        modSeqs.FlushToDisk();
+        return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages) { HighestModSeq = modSeqs.Highest };
+    }
+
+    // The messages with their mod-sequences; null when a file's flags, or the set of messages, differ from what mailops-modseq says.
+    private List<StoredMessage>? TryDescribe(UidList uidList, Dictionary<string, FileInfo> files, ModSeqFile modSeqs)
+    {
+        if (!modSeqs.Refresh(uidList.UidValidity)) return null;
         var keywords = files.Values.Any(f => f.Name.Contains(":2,", StringComparison.Ordinal)) ? MaildirKeywords.Read(Path) : [];
         var messages = new List<StoredMessage>();
         foreach (var record in uidList.Records)
         {
-            if (files.TryGetValue(record.BaseName, out var file)) messages.Add(Describe(record, file, keywords));
+            if (!files.TryGetValue(record.BaseName, out var file)) continue;
+            if (!modSeqs.TryGet(record.Uid, out var modSeq, out var state) || state != ModSeqFile.StateOf(file.Name)) return null;
+            messages.Add(Describe(record, file, keywords) with { ModSeq = modSeq });
         }
-        return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages);
+        return messages.Count == modSeqs.PresentCount ? messages : null;
+    }
+
+    // Under the uidlist lock: a new mod-sequence for each message whose flags are not those recorded (changed by us, by
+    // Dovecot or by hand), and an expunge for each recorded message whose file is gone.
+    private void GiveModSeqs(UidList uidList, Dictionary<string, FileInfo> files, ModSeqFile modSeqs)
+    {
+        if (!modSeqs.Refresh(uidList.UidValidity)) modSeqs.Rebuild(uidList.UidValidity, fresh: false);
+        var present = new HashSet<uint>();
+        try
+        {
+            foreach (var record in uidList.Records)
+            {
+                if (!files.TryGetValue(record.BaseName, out var file)) continue;
+                present.Add(record.Uid);
+                var state = ModSeqFile.StateOf(file.Name);
+                if (!modSeqs.TryGet(record.Uid, out _, out var recorded) || recorded != state) modSeqs.Assign(record.Uid, state);
+            }
+            foreach (var uid in modSeqs.PresentUids().Where(u => !present.Contains(u)))
+            {
+                // A file renamed while the directory was read is not gone.
+                if (uidList.Find(uid) is { } record && FindFile(record.BaseName) is not null) continue;
+                modSeqs.Expunge(uid);
+            }
+            modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+        }
+        finally
+        {
+            modSeqs.Discard();
+        }
     }
 
     /// <inheritdoc />
@@ -281,22 +329,66 @@ public sealed class MaildirFolder : IMailFolder
     }
 
     /// <inheritdoc />
-    public async Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default)
+    public async Task<StoredMessage?> SetFlagsAsync(uint uid, MessageFlags flags, IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default) =>
+        (await ChangeFlagsAsync(uid, null, flags, keywords, cancellationToken).ConfigureAwait(false)).Message;
+
+    /// <inheritdoc />
+    public Task<(StoredMessage? Message, bool Modified)> SetFlagsIfUnchangedAsync(uint uid, ulong unchangedSince, MessageFlags flags,
+        IReadOnlyCollection<string>? keywords = null, CancellationToken cancellationToken = default) =>
+        ChangeFlagsAsync(uid, unchangedSince, flags, keywords, cancellationToken);
+
+    // The file is renamed, and its new mod-sequence appended, under the uidlist lock, so that UNCHANGEDSINCE is checked
+    // against what is there; the fsync of mailops-modseq comes after the lock is let go (it covers every line appended
+    // before it, so concurrent changes share it) and before the new mod-sequence is reported. Keyword letters are found
+    // first: no code holds two dotlocks at once.
+    private async Task<(StoredMessage? Message, bool Modified)> ChangeFlagsAsync(uint uid, ulong? unchangedSince, MessageFlags flags,
+        IReadOnlyCollection<string>? keywords, CancellationToken cancellationToken)
     {
-        if (UidList.Read(Path)?.Find(uid) is not { } record) return null;
         var options = _maildir.Options;
+        var wanted = keywords is null ? null
+            : await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false);
+        if (UidList.Read(Path) is not { } uidList || uidList.Find(uid) is not { } record) return (null, false);
+        var modSeqs = ModSeqFile.Of(Path);
+        (StoredMessage? Message, bool Modified) result;
+        var told = new List<MailFolderChangeKind>();
+        using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!modSeqs.Refresh(uidList.UidValidity))
+            {
+                if (UidList.Read(Path) is not { } current || current.Find(uid) is not { } again) return (null, false);
+                (uidList, record) = (current, again);
+                GiveModSeqs(uidList, ScanFiles(), modSeqs);
+            }
+            result = ChangeFlagsLocked(record, modSeqs, unchangedSince, flags, wanted, told);
+        }
+        modSeqs.FlushToDisk();
+        foreach (var kind in told) MailFolderSessions.Notify(Path, new MailFolderChange(kind, [uid]));
+        return result;
+    }
+
+    private (StoredMessage? Message, bool Modified) ChangeFlagsLocked(UidListRecord record, ModSeqFile modSeqs, ulong? unchangedSince, MessageFlags flags,
+        string? wanted, List<MailFolderChangeKind> told)
+    {
+        var uid = record.Uid;
         // The file may be renamed by someone else between finding and renaming it; find it again then.
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            if (FindFile(record.BaseName) is not { } current) return null;
+            if (FindFile(record.BaseName) is not { } current) return (null, false);
             var name = System.IO.Path.GetFileName(current);
-            var letters = keywords is null
-                ? MaildirFileName.ParseFlags(name).KeywordLetters
-                : await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false);
+            var known = modSeqs.TryGet(uid, out var modSeq, out var state);
+            if (!known || state != ModSeqFile.StateOf(name))
+            {
+                // New since the last listing, or changed behind our back (Dovecot, a mail program): that is a change too.
+                modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(name));
+                if (known) told.Add(MailFolderChangeKind.FlagsChanged);
+            }
+            if (modSeq > unchangedSince) return (Describe(record, new FileInfo(current), KeywordsOf(name)) with { ModSeq = modSeq }, true);
+            var letters = wanted ?? MaildirFileName.ParseFlags(name).KeywordLetters;
             var target = System.IO.Path.Combine(Path, "cur", MaildirFileName.WithInfo(record.BaseName, flags, letters));
+            if (current == target) return (Describe(record, new FileInfo(target), KeywordsOf(name)) with { ModSeq = modSeq }, false);
             try
             {
-                if (current != target) File.Move(current, target, overwrite: false);
+                File.Move(current, target, overwrite: false);
             }
             catch (FileNotFoundException)
             {
@@ -306,10 +398,46 @@ public sealed class MaildirFolder : IMailFolder
             {
                 // Someone else gave it these flags meanwhile.
             }
-            MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.FlagsChanged, [uid]));
-            return Describe(record, new FileInfo(target), letters.Length > 0 ? MaildirKeywords.Read(Path) : []);
+            var targetName = System.IO.Path.GetFileName(target);
+            modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(targetName));
+            if (told.Count == 0) told.Add(MailFolderChangeKind.FlagsChanged);
+            return (Describe(record, new FileInfo(target), KeywordsOf(targetName)) with { ModSeq = modSeq }, false);
         }
-        return null;
+        return (null, false);
+    }
+
+    // Under the uidlist lock: the next mod-sequence for uid, appended without an fsync (the caller fsyncs after the lock).
+    private ulong AppendModSeq(ModSeqFile modSeqs, uint uid, string state)
+    {
+        try
+        {
+            var modSeq = modSeqs.Assign(uid, state);
+            modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+            return modSeq;
+        }
+        finally
+        {
+            modSeqs.Discard();
+        }
+    }
+
+    private IReadOnlyDictionary<char, string> KeywordsOf(string fileName) =>
+        MaildirFileName.ParseFlags(fileName).KeywordLetters.Length > 0 ? MaildirKeywords.Read(Path) : new Dictionary<char, string>();
+
+    /// <inheritdoc />
+    public IReadOnlyList<uint>? ExpungedSince(ulong modSeq)
+    {
+        var modSeqs = ModSeqFile.Of(Path);
+        modSeqs.Refresh(null);
+        return modSeqs.ExpungedSince(modSeq);
+    }
+
+    /// <inheritdoc />
+    public ulong HighestModSeq()
+    {
+        var modSeqs = ModSeqFile.Of(Path);
+        modSeqs.Refresh(null);
+        return modSeqs.Highest;
     }
 
     /// <inheritdoc />
@@ -349,7 +477,8 @@ public sealed class MaildirFolder : IMailFolder
             }
         }
         if (removed.Count == 0) return removed;
-        foreach (var sub in new[] { "cur", "new" }) Posix.FsyncDirectory(System.IO.Path.Combine(Path, sub));
+        // No fsync of cur/ and new/ for the unlinks, as Dovecot (fsync_mode optimized): a power loss can bring an
+        // expunged message back (it is then listed again, under a new UID), never lose one.
         // A negative line in maildirsize, as Dovecot writes for an expunge.
         await _maildir.Quota.AddAsync(-freed, -removed.Count, CancellationToken.None).ConfigureAwait(false);
         // The uidlist is written anew without the records whose files are gone (maildir_uidlist_recreate), under its lock.
@@ -360,7 +489,33 @@ public sealed class MaildirFolder : IMailFolder
                 var files = ScanFiles();
                 // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
                 if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
+                // RFC 7162 3.2.5: the expunges are remembered with their mod-sequence for VANISHED (EARLIER).
+                var modSeqs = ModSeqFile.Of(Path);
+                if (modSeqs.Refresh(current.UidValidity))
+                {
+                    try
+                    {
+                        foreach (var uid in removed) modSeqs.Expunge(uid);
+                        modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+                    }
+                    catch (MailStoreException)
+                    {
+                        // The files are gone all the same; the next listing records what it finds missing.
+                    }
+                    finally
+                    {
+                        modSeqs.Discard();
+                    }
+                }
             }
+        }
+        try
+        {
+            ModSeqFile.Of(Path).FlushToDisk();
+        }
+        catch (MailStoreException)
+        {
+            // As above: the next listing records what it finds missing.
         }
         MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Expunged, removed));
         return removed;
@@ -387,6 +542,10 @@ public sealed class MaildirFolder : IMailFolder
     {
         if (UidList.Read(Path) is { } existing) return existing;
         var created = UidList.Create(UidValidityCounter.Next(_maildir.Root, _maildir.Options.Owner));
+        // A new UIDVALIDITY: mod-sequences may start again from nothing.
+        var modSeqs = ModSeqFile.Of(Path);
+        modSeqs.Rebuild(created.UidValidity, fresh: true);
+        modSeqs.Save(_maildir.Options.Owner);
         foreach (var name in ScanFiles().Keys.Order(Comparer<string>.Create(MaildirFileName.SortCompare))) created.Append(name);
         return created;
     }

@@ -25,4 +25,7 @@ public sealed record StoredMessage(
     /// gives instead of its pop3_uidl_format (an empty field means the base file name); null when there is none.
     /// </summary>
     public string? SavedPop3Uidl { get; init; }
+
+    /// <summary>Its mod-sequence (RFC 7162 3.1.1): it rises with every change of its flags; 0 when not known (a new delivery).</summary>
+    public ulong ModSeq { get; init; }
 }

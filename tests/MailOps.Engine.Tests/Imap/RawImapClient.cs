@@ -33,6 +33,9 @@ public sealed class RawImapClient : IAsyncDisposable
     /// <summary>Sends text as it is.</summary>
     public async Task SendAsync(string text) => await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Sends octets as they are.</summary>
+    public async Task SendAsync(byte[] octets) => await _stream.WriteAsync(octets);
+
     /// <summary>Sends a tagged command and returns every line up to and including its tagged response.</summary>
     public async Task<List<string>> CommandAsync(string command)
     {
@@ -48,6 +51,8 @@ public sealed class RawImapClient : IAsyncDisposable
         while (true)
         {
             var line = await ReadLineAsync();
+            // The server hung up before answering: fail, rather than wait for a tag that cannot come.
+            if (line == "<closed>") throw new IOException("Connection closed before the tagged answer: " + string.Join(" | ", lines));
             lines.Add(line);
             if (line.StartsWith(tag + " ", StringComparison.Ordinal)) return lines;
         }
