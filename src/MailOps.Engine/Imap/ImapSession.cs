@@ -63,7 +63,7 @@ internal sealed partial class ImapSession : LoginSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "COMPRESS=DEFLATE"]);
             }
             return string.Join(' ', items);
         }
@@ -243,7 +243,7 @@ internal sealed partial class ImapSession : LoginSession
                 "LOGIN" => LoginCommandAsync(p),
                 "AUTHENTICATE" => AuthenticateAsync(p),
                 _ => Task.FromResult(name is "SELECT" or "EXAMINE" or "LIST" or "LSUB" or "STATUS" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE"
-                    or "UNSUBSCRIBE" or "APPEND" or "NAMESPACE" or "ENABLE" or "IDLE" ? "BAD Log in first." : "BAD Error in IMAP command received by server."),
+                    or "UNSUBSCRIBE" or "APPEND" or "NAMESPACE" or "ENABLE" or "IDLE" or "COMPRESS" ? "BAD Log in first." : "BAD Error in IMAP command received by server."),
             };
         }
         switch (name)
@@ -262,6 +262,7 @@ internal sealed partial class ImapSession : LoginSession
             case "NAMESPACE": return NamespaceAsync(p);
             case "ENABLE": return EnableAsync(p);
             case "IDLE": return IdleAsync(p, tag);
+            case "COMPRESS": return CompressAsync(p, tag);
             case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Task.FromResult("BAD Already logged in.");
         }
         if (_folder is null)
@@ -334,6 +335,20 @@ internal sealed partial class ImapSession : LoginSession
         await FlushAsync().ConfigureAwait(false);
         // RFC 3501 6.2.1: TLS starts right after the tagged OK; CVE-2011-0411: what was pipelined behind it is dropped.
         if (!await HandshakeAsync().ConfigureAwait(false)) throw new EndOfStreamException("TLS handshake failed");
+        return "";
+    }
+
+    // RFC 4978 3: compression starts right after the tagged OK, in both directions; Dovecot's texts.
+    private async Task<string> CompressAsync(ImapParser p, string tag)
+    {
+        p.Space();
+        var mechanism = p.Atom();
+        p.End();
+        if (_compressed) return "NO [COMPRESSIONACTIVE] COMPRESSION=DEFLATE already enabled.";
+        if (!mechanism.Equals("DEFLATE", StringComparison.OrdinalIgnoreCase)) return "NO Unknown compression mechanism.";
+        await WriteLineAsync(tag + " OK Begin compression.").ConfigureAwait(false);
+        await FlushAsync().ConfigureAwait(false);
+        StartCompression();
         return "";
     }
 

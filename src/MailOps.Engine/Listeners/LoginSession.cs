@@ -23,6 +23,7 @@ internal abstract class LoginSession
     protected Stream _stream;
     protected LineInput _input;
     protected bool _tls;
+    protected bool _compressed;
     protected string? _lastTriedUser;
     protected string? _lastMethod;
     protected int _failedAttempts;
@@ -54,6 +55,18 @@ internal abstract class LoginSession
         _input = new LineInput(tls);
         _tls = true;
         return true;
+    }
+
+    /// <summary>
+    /// Compresses the rest of the session both ways (RFC 4978 COMPRESS=DEFLATE), over TLS when TLS is on. Call right after
+    /// the tagged OK went out: what the client sent after the command is compressed data, so it is inflated, not dropped.
+    /// </summary>
+    protected void StartCompression()
+    {
+        var compressed = new DeflateStreamPair(_stream, _input.Buffered);
+        _stream = compressed;
+        _input = new LineInput(compressed);
+        _compressed = true;
     }
 
     /// <summary>Records who tried how, before the password is checked.</summary>
