@@ -31,8 +31,8 @@ internal sealed partial class ImapSession : LoginSession
     private IMailAccount? _account;
 
     public ImapSession(Stream stream, IPEndPoint client, IPEndPoint local, ImapSessionOptions options, IMailStore store, IMailAuthenticator authenticator,
-        LoginFailures failures, ImapSessionLog? log, CancellationToken stopping, CancellationToken aborting)
-        : base(stream, client, local, failures, stopping, aborting)
+        LoginFailures failures, UserConnectionCounts userConnections, ImapSessionLog? log, CancellationToken stopping, CancellationToken aborting)
+        : base(stream, client, local, failures, userConnections, stopping, aborting)
     {
         _options = options;
         _store = store;
@@ -90,7 +90,7 @@ internal sealed partial class ImapSession : LoginSession
                 await FlushAsync().ConfigureAwait(false);
                 if (!more)
                 {
-                    ending = "Logged out";
+                    ending = _userLimitReached ?? "Logged out";
                     break;
                 }
                 if (_badCommands >= _options.MaxBadCommands)
@@ -222,7 +222,7 @@ internal sealed partial class ImapSession : LoginSession
             await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH"), force: false).ConfigureAwait(false);
         }
         if (result.Length > 0) await WriteLineAsync(tag + " " + result).ConfigureAwait(false);
-        return !_loggedOut;
+        return !_loggedOut && _userLimitReached is null;
     }
 
     private Task<string> DispatchAsync(ImapParser p, string tag, string name, bool uid)
@@ -406,6 +406,8 @@ internal sealed partial class ImapSession : LoginSession
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         var name = user.ToLowerInvariant();
+        // Dovecot's imap-login answers this and disconnects.
+        if (!TryCountUser("imap", name)) return "NO [LIMIT] " + _userLimitReached;
         IMailAccount account;
         try
         {
@@ -416,6 +418,7 @@ internal sealed partial class ImapSession : LoginSession
         }
         catch (ArgumentException)
         {
+            UncountUser();
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         }
         catch (MailFolderExistsException)
