@@ -61,9 +61,6 @@ Add-Type -TypeDefinition (Get-Content -Raw (Join-Path $PSScriptRoot 'ImapLoad.cs
 $work = Join-Path ([IO.Path]::GetTempPath()) ('mailops-imap-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $work | Out-Null
 & chmod 755 $work
-# The server runs in its own pwsh, started as this repository's local tool (dotnet pwsh) from the repository root.
-$pwsh = 'dotnet'
-$pwshArgs = @('pwsh')
 Push-Location (Split-Path $ModulePath)
 $started = @()
 try {
@@ -75,7 +72,8 @@ Import-Module '$ModulePath'
 (Get-Content `$c -Raw) -replace '"maxConnections": \d+', '"maxConnections": $($IdleConnections + 1000)' -replace '"maxConnectionsPerClient": \d+', '"maxConnectionsPerClient": $($IdleConnections + 1000)' -replace '"maxUserIpConnections": \d+', '"maxUserIpConnections": 0' -replace '"localhost.localdomain"', '"bench.test"' -replace '(?s)"listeners": \[.*?\],', '"listeners": [ { "kind": "Mta", "address": "127.0.0.1:$($BasePort + 1)" }, { "kind": "Imap", "address": "127.0.0.1:$BasePort" } ],' -replace '"allowPlaintextAuthOnLoopback": false', '"allowPlaintextAuthOnLoopback": true' -replace '"mailOwner": null', '"mailOwner": "mail"' | Set-Content `$c
 New-MailUser -Address bench@bench.test -Password (ConvertTo-SecureString 'bench' -AsPlainText -Force) -ConfigPath `$c | Out-Null
 "@
-    & $pwsh @pwshArgs -NoProfile -Command $setup
+    $setupArgs = @($PwshArgs) + @('-NoProfile', '-Command', $setup)
+    & $PwshExe @setupArgs
     if ($LASTEXITCODE -ne 0) { throw 'Setting up the MailOps configuration failed.' }
     # pwsh.dll under this dotnet, not the tool shim: one process, whose memory is the server's.
     $server = Start-Process $PwshExe -ArgumentList (@($PwshArgs) + @('-NoProfile', '-Command', "Import-Module '$ModulePath'; Start-MailServer -ConfigPath '$config' -Name bench -Foreground")) -PassThru -RedirectStandardOutput (Join-Path $work 'server.out') -RedirectStandardError (Join-Path $work 'server.err')

@@ -186,6 +186,7 @@ public sealed class MaildirFolder : IMailFolder
         {
             if (files.TryGetValue(record.BaseName, out var file)) messages.Add(Describe(record, file, keywords));
         }
+        MailFolderSessions.Share(Path, messages);
         return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages);
     }
 
@@ -309,6 +310,11 @@ public sealed class MaildirFolder : IMailFolder
     }
 
     // new/ before cur/: a file moving from new/ to cur/ during the scan is then seen at least once.
+    /// <inheritdoc />
+    public (long New, long Cur, long UidList) ChangeStamp() =>
+        (Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "new")).Ticks, Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "cur")).Ticks,
+            File.GetLastWriteTimeUtc(UidListPath).Ticks);
+
     private Dictionary<string, FileInfo> ScanFiles()
     {
         var files = new Dictionary<string, FileInfo>(StringComparer.Ordinal);

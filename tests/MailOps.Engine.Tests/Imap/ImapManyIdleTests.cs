@@ -27,9 +27,7 @@ public sealed class ImapManyIdleTests
             // Each client reads what came in IDLE: the new count, then DONE ends IDLE on a live session.
             var heard = await Task.WhenAll(sessions.Select(async imap =>
             {
-                string line;
-                do line = await imap.ReadLineAsync();
-                while (line != "* 2 EXISTS" && line != "<closed>");
+                var line = await NextExistsAsync(imap);
                 await imap.SendAsync("DONE\r\n");
                 return (line, done: (await imap.ReadUntilTagAsync("a3"))[^1]);
             }));
@@ -39,5 +37,33 @@ public sealed class ImapManyIdleTests
         {
             foreach (var imap in sessions) await imap.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task IDLE_hears_messages_another_program_drops_into_new_even_two_within_a_second()
+    {
+        await using var host = ImapTestHost.Start(idlePollInterval: TimeSpan.FromMilliseconds(300));
+        await host.DeliverAsync("alice", "Subject: already there\n\nhello\n");
+        await using var imap = await RawImapClient.ConnectAsync(host.Port);
+        Assert.StartsWith("a1 OK", (await imap.CommandAsync("LOGIN alice secret"))[^1]);
+        Assert.Contains("* 1 EXISTS", await imap.CommandAsync("SELECT INBOX"));
+        await imap.SendAsync("a3 IDLE\r\n");
+        Assert.StartsWith("+ ", await imap.ReadLineAsync());
+        // As a shell or another MTA would: a file in new/, with no word to this process.
+        var newDir = Path.Combine(host.Directory, "alice", "Maildir", "new");
+        await File.WriteAllTextAsync(Path.Combine(newDir, "1800000000.M1P1.elsewhere"), "Subject: dropped\r\n\r\none\r\n");
+        Assert.Equal("* 2 EXISTS", await NextExistsAsync(imap));
+        await File.WriteAllTextAsync(Path.Combine(newDir, "1800000000.M2P1.elsewhere"), "Subject: dropped\r\n\r\ntwo\r\n");
+        Assert.Equal("* 3 EXISTS", await NextExistsAsync(imap));
+        await imap.SendAsync("DONE\r\n");
+        Assert.Equal("a3 OK Idle completed.", (await imap.ReadUntilTagAsync("a3"))[^1]);
+    }
+
+    private static async Task<string> NextExistsAsync(RawImapClient imap)
+    {
+        string line;
+        do line = await imap.ReadLineAsync();
+        while (!line.EndsWith(" EXISTS", StringComparison.Ordinal) && line != "<closed>");
+        return line;
     }
 }

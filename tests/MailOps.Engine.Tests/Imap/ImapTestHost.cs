@@ -30,13 +30,15 @@ public sealed class ImapTestHost : MailboxTestHost
     /// <param name="maxUserIpConnections">Logged-in sessions of one user from one address (0: no limit).</param>
     /// <param name="maxConnections">Sessions at once, per listener.</param>
     /// <param name="maxConnectionsPerClient">Sessions at once from one address, per listener.</param>
+    /// <param name="idlePollInterval">How often IDLE looks for what other programs changed (30 s by default).</param>
     public static ImapTestHost Start(bool plaintextOnLoopback = true, int maxLoginFailures = 100, TimeSpan? loginTimeout = null, TimeSpan? idleTimeout = null,
-        int maxUserIpConnections = 10, int maxConnections = 100, int maxConnectionsPerClient = 50) =>
+        int maxUserIpConnections = 10, int maxConnections = 100, int maxConnectionsPerClient = 50, TimeSpan? idlePollInterval = null) =>
         new(new ImapSessionOptions
         {
             Certificate = TestCertificate.Localhost,
             AllowPlaintextAuthOnLoopback = plaintextOnLoopback,
             LoginTimeout = loginTimeout ?? TimeSpan.FromSeconds(60),
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30),
+            IdlePollInterval = idlePollInterval ?? TimeSpan.FromSeconds(30),
         }, maxLoginFailures, maxUserIpConnections, maxConnections, maxConnectionsPerClient);
 }
