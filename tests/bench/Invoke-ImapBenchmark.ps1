@@ -76,6 +76,8 @@ New-MailUser -Address bench@bench.test -Password (ConvertTo-SecureString 'bench'
     & $PwshExe @setupArgs
     if ($LASTEXITCODE -ne 0) { throw 'Setting up the MailOps configuration failed.' }
     # pwsh.dll under this dotnet, not the tool shim: one process, whose memory is the server's.
+    # The service environment docs/Start-MailServer.md recommends ($ServiceEnvironment in BenchSupport.ps1).
+    foreach ($name in $ServiceEnvironment.Keys) { [Environment]::SetEnvironmentVariable($name, $ServiceEnvironment[$name]) }
     $server = Start-Process $PwshExe -ArgumentList (@($PwshArgs) + @('-NoProfile', '-Command', "Import-Module '$ModulePath'; Start-MailServer -ConfigPath '$config' -Name bench -Foreground")) -PassThru -RedirectStandardOutput (Join-Path $work 'server.out') -RedirectStandardError (Join-Path $work 'server.err')
     $started += $server
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
