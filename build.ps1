@@ -27,7 +27,9 @@
                  HostQueue  Invoke-HostQueueBenchmark.ps1: Get-MailQueue -Session across 10 sshd+Postfix hosts
                         (-HostCount, -MessagesPerHost) vs `ssh host postqueue -j` host after host; times and ratios.
                  Imap   Invoke-ImapBenchmark.ps1: a MailKit load tool (tests/bench/ImapLoad) runs the same IMAP workload
-                        against MailOps and Dovecot on copies of one Maildir; operations/s, latency percentiles, ratio.
+                        against MailOps and Dovecot on copies of one Maildir; operations/s, latency percentiles, ratio;
+                        then 10,000 (-IdleConnections) logged-in IDLE connections held against each: resident memory
+                        (total and per connection), all still connected, all told EXISTS for one delivery.
                -BenchParameters passes parameters to each script that declares them (e.g. @{ Count = 500, 100 }).
       Clean    remove build output.
 .EXAMPLE

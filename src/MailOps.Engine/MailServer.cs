@@ -164,6 +164,9 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
 
     private void StartListeners(ILocalRecipients recipients, MailOps.Dns.MailDnsResolver resolver, IMailStore store)
     {
+        // Each connection is a descriptor: thousands of IDLE sessions need more than a shell's usual soft limit of 1024.
+        var (before, after) = Posix.RaiseOpenFileLimit();
+        if (after != before) _log.Write("master", $"open files limit raised from {before} to {after} (the hard limit)");
         var policy = new RelayPolicy(recipients, Config.MyNetworks) { Mailboxes = store };
         var authenticator = new PasswdFileAuthenticator(Config.UsersFile);
         var endpoints = new List<MailServerEndpoint>();
@@ -174,6 +177,9 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
         var failures = new LoginFailures(Config.Limits.MaxLoginFailures, TimeSpan.FromMinutes(15), Config.Limits.AuthFailureDelay);
         var pop3Log = new Pop3SessionLog(_log);
         var imapLog = new ImapSessionLog(_log);
+        // Dovecot's anvil counts per protocol: IMAP and IMAPS listeners share one count, POP3 and POP3S another.
+        var imapUsers = new UserConnectionCounts(Config.Limits.MaxUserIpConnections);
+        var pop3Users = new UserConnectionCounts(Config.Limits.MaxUserIpConnections);
         foreach (var listener in Config.Listeners)
         {
             if (listener.Kind is MailListenerKind.Imap or MailListenerKind.ImapTls)
@@ -193,7 +199,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                         MaxBadCommands = Config.Limits.ErrorLimit,
                         MaxLiteralSize = Config.Limits.MessageSizeLimit + 64 * 1024, // APPEND of a message as large as SMTP takes
                     },
-                }, store, authenticator, failures, imapLog);
+                }, store, authenticator, failures, imapLog, imapUsers);
                 imap.Start();
                 _mailboxListeners.Add(imap);
                 endpoints.Add(new MailServerEndpoint(listener.Kind == MailListenerKind.Imap ? "IMAP" : "IMAPS", imap.LocalEndPoint));
@@ -215,7 +221,7 @@ public sealed class MailServer : IAsyncDisposable, ISmtpSessionObserver
                         IdleTimeout = Config.Limits.Pop3IdleTimeout,
                         MaxBadCommands = Config.Limits.ErrorLimit,
                     },
-                }, store, authenticator, failures, pop3Log);
+                }, store, authenticator, failures, pop3Log, pop3Users);
                 pop3.Start();
                 _mailboxListeners.Add(pop3);
                 endpoints.Add(new MailServerEndpoint(listener.Kind == MailListenerKind.Pop3 ? "POP3" : "POP3S", pop3.LocalEndPoint));

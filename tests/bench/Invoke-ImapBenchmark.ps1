@@ -9,9 +9,22 @@
     workload against each: every client logs in, then -Rounds times SELECT, FETCH of 20 envelopes, FETCH of one body,
     STORE, SEARCH, APPEND and EXPUNGE of what it appended. Reports operations per second and latency percentiles per
     command for both, and the ratio. Needs root (Dovecot's mail user) and a built module (build.ps1 Bench builds it).
-    Not measured here: resident memory with 10,000 idle IDLE connections.
+
+    Then the IDLE phase: -IdleConnections (10,000) logged-in connections, each with SELECT INBOX and IDLE, spread over
+    -SourceAddresses 127.0.0.x (loopback has about 28,000 ephemeral ports per source address), held against each server
+    in turn (ImapIdleFleet in ImapLoad.cs, raw sockets). Reported per server: the resident memory before and with the
+    connections (MailOps: its one process; Dovecot: the sum over its master and every child, one imap process per
+    connection, as RSS and as PSS, where shared pages are divided among the processes), the growth per connection in
+    KiB, how many connections opened and stayed connected, and how many received an untagged EXISTS within
+    -IdleWaitSeconds after one message is delivered at the end (to MailOps over its SMTP listener, to Dovecot with
+    dovecot-lda). Dovecot's service limits are raised for it (default_client_limit, imap-login's client_limit and
+    process_limit, imap's process_limit, mail_max_userip_connections), and MailOps's (maxConnections,
+    maxConnectionsPerClient, maxUserIpConnections 0). Dovecot's imap processes share the uid's 128 inotify instances
+    (fs.inotify.max_user_instances, not changed here), so most of them find new mail by polling every 30 s.
 .EXAMPLE
     dotnet pwsh ./tests/bench/Invoke-ImapBenchmark.ps1 -Clients 1, 10 -Rounds 20
+.EXAMPLE
+    dotnet pwsh ./tests/bench/Invoke-ImapBenchmark.ps1 -IdleOnly -IdleConnections 10000
 #>
 [CmdletBinding()]
 param(
@@ -23,25 +36,31 @@ param(
     [int] $Messages = 300,
     # MailOps IMAP on BasePort, its SMTP on BasePort+1, Dovecot IMAP on BasePort+2 (all 127.0.0.1).
     [int] $BasePort = 40143,
+    # Connections held in IDLE at once against each server in the IDLE phase; 0 skips the phase.
+    [int] $IdleConnections = 10000,
+    # Only the IDLE phase (the load phase's -Clients cells are skipped).
+    [switch] $IdleOnly,
+    # How long the IDLE connections may take to report the delivered message (Dovecot polls every 30 s without inotify).
+    [int] $IdleWaitSeconds = 150,
+    # Source addresses the IDLE connections are spread over.
+    [string[]] $SourceAddresses = @('127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'),
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../MailOps.psd1'),
     [string] $OutputDirectory = (Join-Path $PSScriptRoot '../results/bench')
 )
 
-$ErrorActionPreference = 'Stop'
-Set-StrictMode -Version Latest
+# BenchSupport: /proc readers (Read-ProcStatus, Read-Pss, Get-Descendants) and how to start pwsh as the server process.
+$SizeKiB = @(); $Count = @()
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 if ((id -u) -ne '0') { throw 'The IMAP benchmark starts a private Dovecot with its own mail user: run it as root.' }
 $ModulePath = (Resolve-Path $ModulePath).Path
 $bin = Join-Path (Split-Path $ModulePath) 'module/bin/deps'
 if (-not (Test-Path (Join-Path $bin 'MailKit.dll'))) { throw "MailOps is not built: run 'dotnet pwsh ./build.ps1 Build' first." }
 Add-Type -Path (Join-Path $bin 'MimeKit.dll'), (Join-Path $bin 'MailKit.dll')
-Add-Type -TypeDefinition (Get-Content -Raw (Join-Path $PSScriptRoot 'ImapLoad.cs')) -ReferencedAssemblies (Join-Path $bin 'MimeKit.dll'), (Join-Path $bin 'MailKit.dll'), 'System.Collections', 'System.Collections.Concurrent', 'System.Linq', 'System.Threading', 'System.Threading.Thread', 'System.Runtime', 'System.Net.Sockets', 'System.Net.Primitives', 'System.Net.Security', 'netstandard'
+Add-Type -TypeDefinition (Get-Content -Raw (Join-Path $PSScriptRoot 'ImapLoad.cs')) -ReferencedAssemblies (Join-Path $bin 'MimeKit.dll'), (Join-Path $bin 'MailKit.dll'), 'System.Collections', 'System.Collections.Concurrent', 'System.Linq', 'System.Threading', 'System.Threading.Thread', 'System.Runtime', 'System.Net.Sockets', 'System.Net.Primitives', 'System.Net.Security', 'System.Threading.Tasks', 'netstandard'
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ('mailops-imap-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $work | Out-Null
 & chmod 755 $work
-# The server runs in its own pwsh, started as this repository's local tool (dotnet pwsh) from the repository root.
-$pwsh = 'dotnet'
-$pwshArgs = @('pwsh')
 Push-Location (Split-Path $ModulePath)
 $started = @()
 try {
@@ -50,12 +69,16 @@ try {
     $setup = @"
 Import-Module '$ModulePath'
 `$c = New-MailServerConfig '$config' -DataPath '$work/mailops' -Hostname bench.test
-(Get-Content `$c -Raw) -replace '"localhost.localdomain"', '"bench.test"' -replace '(?s)"listeners": \[.*?\],', '"listeners": [ { "kind": "Mta", "address": "127.0.0.1:$($BasePort + 1)" }, { "kind": "Imap", "address": "127.0.0.1:$BasePort" } ],' -replace '"allowPlaintextAuthOnLoopback": false', '"allowPlaintextAuthOnLoopback": true' -replace '"mailOwner": null', '"mailOwner": "mail"' | Set-Content `$c
+(Get-Content `$c -Raw) -replace '"maxConnections": \d+', '"maxConnections": $($IdleConnections + 1000)' -replace '"maxConnectionsPerClient": \d+', '"maxConnectionsPerClient": $($IdleConnections + 1000)' -replace '"maxUserIpConnections": \d+', '"maxUserIpConnections": 0' -replace '"localhost.localdomain"', '"bench.test"' -replace '(?s)"listeners": \[.*?\],', '"listeners": [ { "kind": "Mta", "address": "127.0.0.1:$($BasePort + 1)" }, { "kind": "Imap", "address": "127.0.0.1:$BasePort" } ],' -replace '"allowPlaintextAuthOnLoopback": false', '"allowPlaintextAuthOnLoopback": true' -replace '"mailOwner": null', '"mailOwner": "mail"' | Set-Content `$c
 New-MailUser -Address bench@bench.test -Password (ConvertTo-SecureString 'bench' -AsPlainText -Force) -ConfigPath `$c | Out-Null
 "@
-    & $pwsh @pwshArgs -NoProfile -Command $setup
+    $setupArgs = @($PwshArgs) + @('-NoProfile', '-Command', $setup)
+    & $PwshExe @setupArgs
     if ($LASTEXITCODE -ne 0) { throw 'Setting up the MailOps configuration failed.' }
-    $server = Start-Process $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-Command', "Import-Module '$ModulePath'; Start-MailServer -ConfigPath '$config' -Name bench -Foreground")) -PassThru -RedirectStandardOutput (Join-Path $work 'server.out') -RedirectStandardError (Join-Path $work 'server.err')
+    # pwsh.dll under this dotnet, not the tool shim: one process, whose memory is the server's.
+    # The service environment docs/Start-MailServer.md recommends ($ServiceEnvironment in BenchSupport.ps1).
+    foreach ($name in $ServiceEnvironment.Keys) { [Environment]::SetEnvironmentVariable($name, $ServiceEnvironment[$name]) }
+    $server = Start-Process $PwshExe -ArgumentList (@($PwshArgs) + @('-NoProfile', '-Command', "Import-Module '$ModulePath'; Start-MailServer -ConfigPath '$config' -Name bench -Foreground")) -PassThru -RedirectStandardOutput (Join-Path $work 'server.out') -RedirectStandardError (Join-Path $work 'server.err')
     $started += $server
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
     while ($true) {
@@ -94,7 +117,8 @@ log_path = $dovecotDir/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
-mail_max_userip_connections = 1000
+mail_max_userip_connections = $($IdleConnections + 1000)
+default_client_limit = $($IdleConnections + 1000)
 default_internal_user = dovecot
 default_login_user = dovenull
 mail_uid = 8
@@ -116,6 +140,11 @@ service imap-login {
   inet_listener imaps {
     port = 0
   }
+  client_limit = $($IdleConnections + 1000)
+  process_limit = 1024
+}
+service imap {
+  process_limit = $($IdleConnections + 1000)
 }
 "@ | Set-Content (Join-Path $dovecotDir 'dovecot.conf')
     $dovecot = Start-Process dovecot -ArgumentList '-F', '-c', (Join-Path $dovecotDir 'dovecot.conf') -PassThru
@@ -125,7 +154,7 @@ service imap-login {
         try { [Net.Sockets.TcpClient]::new('127.0.0.1', $BasePort + 2).Dispose(); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw 'Dovecot did not start listening.' }; Start-Sleep -Milliseconds 200 }
     }
 
-    $rows = foreach ($n in $Clients) {
+    $rows = foreach ($n in $(if ($IdleOnly) { @() } else { $Clients })) {
         foreach ($target in @(@{ Server = 'MailOps'; Port = $BasePort; User = 'bench@bench.test' }, @{ Server = 'Dovecot'; Port = $BasePort + 2; User = 'bench' })) {
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $latencies = [ImapLoad]::Run('127.0.0.1', $target.Port, $target.User, 'bench', $n, $Rounds, 17)
@@ -152,11 +181,77 @@ service imap-login {
             OpsRatio = if ($theirs.OpsPerSecond) { [Math]::Round($ours.OpsPerSecond / $theirs.OpsPerSecond, 2) } else { $null } }
     }
     $ratios | Format-Table -AutoSize | Out-Host
+
+    # The IDLE phase: memory with N idle connections, and whether all of them hear one delivery.
+    function Measure-ServerMemory([int] $RootPid) {
+        $rss = 0L; $pss = 0L; $processes = 0
+        foreach ($id in Get-Descendants $RootPid) {
+            $status = Read-ProcStatus $id
+            if ($null -eq $status) { continue }
+            $rss += $status.VmRSS; $pss += Read-Pss $id; $processes++
+        }
+        return @{ RssKiB = $rss; PssKiB = $pss; Processes = $processes }
+    }
+    $idleRows = @()
+    if ($IdleConnections -gt 0) {
+        $targets = @(
+            @{ Server = 'MailOps'; Port = $BasePort; User = 'bench@bench.test'; Pid = $server.Id
+               Deliver = {
+                   $smtp = [MailKit.Net.Smtp.SmtpClient]::new()
+                   $smtp.Connect('127.0.0.1', $BasePort + 1, [MailKit.Security.SecureSocketOptions]::None)
+                   $m = [MimeKit.MimeMessage]::new(); $m.From.Add([MimeKit.MailboxAddress]::Parse('idle@example.org')); $m.To.Add([MimeKit.MailboxAddress]::Parse('bench@bench.test'))
+                   $m.Subject = 'for every IDLE connection'; $text = [MimeKit.TextPart]::new('plain'); $text.Text = 'hello'; $m.Body = $text
+                   $smtp.Send($m) | Out-Null; $smtp.Disconnect($true)
+               } }
+            @{ Server = 'Dovecot'; Port = $BasePort + 2; User = 'bench'; Pid = $dovecot.Id
+               Deliver = {
+                   "From: idle@example.org`nTo: bench`nSubject: for every IDLE connection`n`nhello`n" | & /usr/lib/dovecot/dovecot-lda -c (Join-Path $dovecotDir 'dovecot.conf') -d bench -f idle@example.org
+                   if ($LASTEXITCODE -ne 0) { throw "dovecot-lda failed ($LASTEXITCODE)" }
+               } })
+        $idleRows = foreach ($target in $targets) {
+            [GC]::Collect()
+            Start-Sleep -Seconds 2
+            $before = Measure-ServerMemory $target.Pid
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $fleet = [ImapIdleFleet]::Open('127.0.0.1', $target.Port, $target.User, 'bench', $IdleConnections, $SourceAddresses, 32)
+            $openSeconds = $watch.Elapsed.TotalSeconds
+            try {
+                Start-Sleep -Seconds 10   # settle: logins done, processes forked, nothing else happening
+                $with = Measure-ServerMemory $target.Pid
+                $connectedBefore = $fleet.Connected
+                $watch.Restart()
+                & $target.Deliver
+                $fleet.WaitForExists([TimeSpan]::FromSeconds($IdleWaitSeconds))
+                $existsSeconds = $watch.Elapsed.TotalSeconds
+                $opened = $fleet.Idling
+                [pscustomobject]@{
+                    Server = $target.Server; Requested = $IdleConnections; Opened = $opened
+                    ConnectedBeforeDelivery = $connectedBefore; ConnectedAfter = $fleet.Connected; GotExists = $fleet.WithExists
+                    Processes = $with.Processes
+                    RssBeforeMiB = [Math]::Round($before.RssKiB / 1024, 1); RssMiB = [Math]::Round($with.RssKiB / 1024, 1); PssMiB = [Math]::Round($with.PssKiB / 1024, 1)
+                    RssPerConnectionKiB = if ($opened) { [Math]::Round(($with.RssKiB - $before.RssKiB) / $opened, 1) } else { $null }
+                    PssPerConnectionKiB = if ($opened) { [Math]::Round(($with.PssKiB - $before.PssKiB) / $opened, 1) } else { $null }
+                    OpenSeconds = [Math]::Round($openSeconds, 1); ExistsSeconds = [Math]::Round($existsSeconds, 1)
+                    Errors = @($fleet.Errors | Group-Object | Sort-Object Count -Descending | Select-Object -First 3 | ForEach-Object { "$($_.Count) x $($_.Name)" }) -join '; '
+                }
+            }
+            finally {
+                $fleet.Dispose()
+                Start-Sleep -Seconds 5   # the server ends the sessions (Dovecot's imap processes exit)
+            }
+        }
+        $idleRows | Format-List | Out-Host
+    }
+
     New-Item -ItemType Directory -Force $OutputDirectory | Out-Null
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssZ')
-    @{ Messages = $Messages; Rounds = $Rounds; Rows = $rows; Ratios = $ratios } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutputDirectory "imap-bench-$stamp.json")
+    @{ Messages = $Messages; Rounds = $Rounds; Rows = $rows; Ratios = $ratios; Idle = $idleRows } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutputDirectory "imap-bench-$stamp.json")
     (@('| Clients | Command | MailOps p50 ms | Dovecot p50 ms | ops ratio (MailOps/Dovecot) |', '| --- | --- | --- | --- | --- |') +
-        ($ratios | ForEach-Object { "| $($_.Clients) | $($_.Command) | $($_.MailOpsP50Ms) | $($_.DovecotP50Ms) | $($_.OpsRatio) |" })) | Set-Content (Join-Path $OutputDirectory "imap-bench-$stamp.md")
+        ($ratios | ForEach-Object { "| $($_.Clients) | $($_.Command) | $($_.MailOpsP50Ms) | $($_.DovecotP50Ms) | $($_.OpsRatio) |" }) + @('',
+        '| Server | IDLE connections (opened) | still connected | got EXISTS | processes | RSS MiB (before) | PSS MiB | RSS KiB per connection | PSS KiB per connection |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |') +
+        ($idleRows | ForEach-Object { "| $($_.Server) | $($_.Requested) ($($_.Opened)) | $($_.ConnectedAfter) | $($_.GotExists) | $($_.Processes) | $($_.RssMiB) ($($_.RssBeforeMiB)) | $($_.PssMiB) | $($_.RssPerConnectionKiB) | $($_.PssPerConnectionKiB) |" })) |
+        Set-Content (Join-Path $OutputDirectory "imap-bench-$stamp.md")
 }
 finally {
     # The whole tree: dotnet's tool shim starts pwsh, which is the server; Dovecot's master has its children.

@@ -11,6 +11,8 @@ public sealed record MailLimitsConfig
     public int MaxConnections { get; init; } = 100;
     /// <summary>Most simultaneous sessions from one client address; Postfix's smtpd_client_connection_count_limit (50).</summary>
     public int MaxConnectionsPerClient { get; init; } = 50;
+    /// <summary>Logged-in IMAP sessions of one user from one address, and POP3 sessions apart; Dovecot's mail_max_userip_connections, 10. 0 is no limit.</summary>
+    public int MaxUserIpConnections { get; init; } = 10;
     /// <summary>Time to wait for a command; Postfix's smtpd_timeout, 300 s (RFC 5321 4.5.3.2.7 asks servers for at least 5 minutes).</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(300);
     /// <summary>Time to wait for each block of message data (RFC 5321 4.5.3.2.5 suggests 3 minutes between blocks).</summary>

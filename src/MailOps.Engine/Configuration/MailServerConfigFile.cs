@@ -25,7 +25,7 @@ public static class MailServerConfigFile
     private static readonly string[] ListenerSettings = ["kind", "address"];
     private static readonly string[] TlsSettings = ["certificatePath", "keyPath"];
     private static readonly string[] LimitSettings =
-        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
+        ["messageSizeLimit", "recipientLimit", "maxConnections", "maxConnectionsPerClient", "maxUserIpConnections", "commandTimeout", "dataTimeout", "errorLimit", "deliveryConcurrency", "destinationConcurrency",
          "clientConnectionRateLimit", "clientMessageRateLimit", "clientRecipientRateLimit", "saslUserMessageRateLimit", "rateTimeUnit", "authFailureDelay",
          "loginTimeout", "pop3IdleTimeout", "imapIdleTimeout", "maxLoginFailures"];
 
@@ -100,6 +100,9 @@ public static class MailServerConfigFile
                 "maxConnections": {{l.MaxConnections}},
                 // Most simultaneous sessions from one client address (Postfix's smtpd_client_connection_count_limit).
                 "maxConnectionsPerClient": {{l.MaxConnectionsPerClient}},
+                // Logged-in IMAP sessions of one user from one address (POP3 counted apart); 0 for no limit. The next login gets
+                // NO [LIMIT] / -ERR [IN-USE] (Dovecot's mail_max_userip_connections).
+                "maxUserIpConnections": {{l.MaxUserIpConnections}},
                 // Seconds to wait for a command (Postfix's smtpd_timeout).
                 "commandTimeout": {{(int)l.CommandTimeout.TotalSeconds}},
                 // Seconds to wait for each block of message data.
@@ -559,6 +562,7 @@ public static class MailServerConfigFile
                 RecipientLimit = (int)Number("recipientLimit", d.RecipientLimit, 100, 100_000, "recipients"),
                 MaxConnections = maxConnections,
                 MaxConnectionsPerClient = perClient,
+                MaxUserIpConnections = (int)Number("maxUserIpConnections", d.MaxUserIpConnections, 0, 100_000, "sessions"),
                 CommandTimeout = TimeSpan.FromSeconds(Number("commandTimeout", (long)d.CommandTimeout.TotalSeconds, 1, 3600, "seconds")),
                 DataTimeout = TimeSpan.FromSeconds(Number("dataTimeout", (long)d.DataTimeout.TotalSeconds, 1, 3600, "seconds")),
                 ErrorLimit = (int)Number("errorLimit", d.ErrorLimit, 1, 1000, "errors"),

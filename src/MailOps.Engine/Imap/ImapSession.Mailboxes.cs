@@ -19,6 +19,8 @@ internal sealed partial class ImapSession
     private readonly HashSet<uint> _recent = [];
     private readonly HashSet<string> _keywords = new(StringComparer.OrdinalIgnoreCase);
     private IDisposable? _watch;
+    private (long New, long Cur, long UidList) _listedAt; // the folder's change stamp taken before it was last listed
+    private DateTime _listedTime;
     private int _changed;
     private readonly SemaphoreSlim _wake = new(0);
 
@@ -44,6 +46,7 @@ internal sealed partial class ImapSession
         Deselect();
         if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
         var folder = _account.GetFolder(name);
+        (_listedAt, _listedTime) = (folder.ChangeStamp(), DateTime.UtcNow);
         var snapshot = await folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
         _folder = folder;
         _readOnly = readOnly;
@@ -98,6 +101,7 @@ internal sealed partial class ImapSession
     {
         if (_folder is null) return;
         if (Interlocked.Exchange(ref _changed, 0) == 0 && !force) return;
+        (_listedAt, _listedTime) = (_folder.ChangeStamp(), DateTime.UtcNow);
         var snapshot = await _folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
         var now = snapshot.Messages.ToDictionary(m => m.Uid);
         var delayed = false;
@@ -596,9 +600,22 @@ internal sealed partial class ImapSession
             {
                 continue; // the read ends too, and says why
             }
-            await SyncAsync(allowExpunge: true, force: !woken && _folder is not null).ConfigureAwait(false);
+            // The poll lists the folder only when its stamp moved: thousands of idle sessions cost a few stat calls each.
+            await SyncAsync(allowExpunge: true, force: !woken && _folder is not null && MayHaveChanged(_folder)).ConfigureAwait(false);
             await FlushAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// False only when the folder's stamp is what it was at the last listing and that listing came more than 2 s after the
+    /// stamp's newest time: a change in the same clock tick as an earlier one leaves the time alone (Dovecot's maildir sync
+    /// also trusts a directory's mtime only once it is a second old).
+    /// </summary>
+    private bool MayHaveChanged(IMailFolder folder)
+    {
+        if (folder.ChangeStamp() != _listedAt) return true;
+        var newest = Math.Max(_listedAt.New, Math.Max(_listedAt.Cur, _listedAt.UidList));
+        return _listedTime.Ticks - newest < TimeSpan.TicksPerSecond * 2;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -34,8 +34,8 @@ internal sealed partial class ImapSession : LoginSession
     private IMailAccount? _account;
 
     public ImapSession(Stream stream, IPEndPoint client, IPEndPoint local, ImapSessionOptions options, IMailStore store, IMailAuthenticator authenticator,
-        LoginFailures failures, ImapSessionLog? log, CancellationToken stopping, CancellationToken aborting)
-        : base(stream, client, local, failures, stopping, aborting)
+        LoginFailures failures, UserConnectionCounts userConnections, ImapSessionLog? log, CancellationToken stopping, CancellationToken aborting)
+        : base(stream, client, local, failures, userConnections, stopping, aborting)
     {
         _options = options;
         _store = store;
@@ -66,7 +66,7 @@ internal sealed partial class ImapSession : LoginSession
             }
             else
             {
-                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT", "BINARY"]);
+                items.AddRange(["NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SORT", "BINARY", "COMPRESS=DEFLATE"]);
                 items.AddRange(ImapThread.Algorithms.Select(a => "THREAD=" + a));
                 items.AddRange(ModSeqCapabilities);
                 items.AddRange(QuotaCapabilities);
@@ -98,7 +98,7 @@ internal sealed partial class ImapSession : LoginSession
                 await FlushAsync().ConfigureAwait(false);
                 if (!more)
                 {
-                    ending = "Logged out";
+                    ending = _userLimitReached ?? "Logged out";
                     break;
                 }
                 if (_badCommands >= _options.MaxBadCommands)
@@ -234,7 +234,7 @@ internal sealed partial class ImapSession : LoginSession
             await SyncAsync(allowExpunge: uid || name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD"), force: false).ConfigureAwait(false);
         }
         if (result.Length > 0) await WriteLineAsync(tag + " " + WithHighestModSeq(result)).ConfigureAwait(false);
-        return !_loggedOut;
+        return !_loggedOut && _userLimitReached is null;
     }
 
     private Task<string> DispatchAsync(ImapParser p, string tag, string name, bool uid)
@@ -255,7 +255,7 @@ internal sealed partial class ImapSession : LoginSession
                 "LOGIN" => LoginCommandAsync(p),
                 "AUTHENTICATE" => AuthenticateAsync(p),
                 _ => Task.FromResult(name is "SELECT" or "EXAMINE" or "LIST" or "LSUB" or "STATUS" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE"
-                    or "UNSUBSCRIBE" or "APPEND" or "NAMESPACE" or "ENABLE" or "IDLE" ? "BAD Log in first." : "BAD Error in IMAP command received by server."),
+                    or "UNSUBSCRIBE" or "APPEND" or "NAMESPACE" or "ENABLE" or "IDLE" or "COMPRESS" ? "BAD Log in first." : "BAD Error in IMAP command received by server."),
             };
         }
         switch (name)
@@ -274,6 +274,7 @@ internal sealed partial class ImapSession : LoginSession
             case "NAMESPACE": return NamespaceAsync(p);
             case "ENABLE": return EnableAsync(p);
             case "IDLE": return IdleAsync(p, tag);
+            case "COMPRESS": return CompressAsync(p, tag);
             case "GETQUOTA" or "GETQUOTAROOT" or "SETQUOTA": return QuotaCommandAsync(p, name);
             case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Task.FromResult("BAD Already logged in.");
         }
@@ -352,6 +353,20 @@ internal sealed partial class ImapSession : LoginSession
         return "";
     }
 
+    // RFC 4978 3: compression starts right after the tagged OK, in both directions; Dovecot's texts.
+    private async Task<string> CompressAsync(ImapParser p, string tag)
+    {
+        p.Space();
+        var mechanism = p.Atom();
+        p.End();
+        if (_compressed) return "NO [COMPRESSIONACTIVE] COMPRESSION=DEFLATE already enabled.";
+        if (!mechanism.Equals("DEFLATE", StringComparison.OrdinalIgnoreCase)) return "NO Unknown compression mechanism.";
+        await WriteLineAsync(tag + " OK Begin compression.").ConfigureAwait(false);
+        await FlushAsync().ConfigureAwait(false);
+        StartCompression();
+        return "";
+    }
+
     private Task<bool> HandshakeAsync() => HandshakeAsync(_options.Certificate, _options.LoginTimeout);
 
     private async Task<string> LoginCommandAsync(ImapParser p)
@@ -406,6 +421,8 @@ internal sealed partial class ImapSession : LoginSession
         if (user.Length == 0 || !await _authenticator.AuthenticateAsync(user, password, _stopping).ConfigureAwait(false))
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         var name = user.ToLowerInvariant();
+        // Dovecot's imap-login answers this and disconnects.
+        if (!TryCountUser("imap", name)) return "NO [LIMIT] " + _userLimitReached;
         IMailAccount account;
         try
         {
@@ -416,6 +433,7 @@ internal sealed partial class ImapSession : LoginSession
         }
         catch (ArgumentException)
         {
+            UncountUser();
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         }
         catch (MailFolderExistsException)

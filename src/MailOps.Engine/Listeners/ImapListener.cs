@@ -18,13 +18,16 @@ public sealed class ImapListener : MailListener
     /// <param name="authenticator">Checks passwords.</param>
     /// <param name="failures">Failed logins per address, shared with the server's other login services.</param>
     /// <param name="log">Writes Dovecot's login and logout lines; may be null.</param>
-    public ImapListener(ImapListenerOptions options, IMailStore store, IMailAuthenticator authenticator, LoginFailures failures, ImapSessionLog? log = null)
+    /// <param name="userConnections">Logged-in sessions per user and address, shared with the server's other IMAP listeners; null: this listener's own, Dovecot's default of 10.</param>
+    public ImapListener(ImapListenerOptions options, IMailStore store, IMailAuthenticator authenticator, LoginFailures failures, ImapSessionLog? log = null,
+        UserConnectionCounts? userConnections = null)
     {
+        var perUser = userConnections ?? new UserConnectionCounts();
         if (options.ImplicitTls && options.Session.Certificate is null) throw new ArgumentException("An IMAPS listener needs a certificate.", nameof(options));
         var session = options.Session with { ImplicitTls = options.ImplicitTls };
         Acceptor = new SessionAcceptor(options.EndPoint, options.MaxConnections, options.MaxConnectionsPerClient, options.ShutdownGrace,
             (stream, client, local, stopping, aborting) =>
-                new ImapSession(stream, client, local, session, store, authenticator, failures, log, stopping, aborting).RunAsync(),
+                new ImapSession(stream, client, local, session, store, authenticator, failures, perUser, log, stopping, aborting).RunAsync(),
             address => $"* BYE Too many connections from {address}.");
     }
 

@@ -2,14 +2,19 @@ namespace MailOps.Engine.Listeners;
 
 /// <summary>
 /// The bytes a client sent, buffered: lines for commands, raw spans for SMTP DATA and BDAT (SMTP and POP3 sessions). One per stream; replaced
-/// (so its buffer is discarded) when the stream is replaced by TLS.
+/// (so its buffer is discarded) when the stream is replaced by TLS. The buffer starts small, since most sessions send short
+/// commands and thousands may sit in IMAP IDLE, and grows to 32 KiB when reads keep filling it (message data, long lines).
 /// </summary>
 internal sealed class LineInput
 {
+    private const int InitialSize = 4 * 1024;
+    private const int MaxSize = 32 * 1024;
+
     private readonly Stream _stream;
-    private readonly byte[] _buffer = new byte[32 * 1024];
+    private byte[] _buffer = new byte[InitialSize];
     private int _start;
     private int _end;
+    private bool _lastReadFilled;
 
     public LineInput(Stream stream) => _stream = stream;
 
@@ -23,7 +28,16 @@ internal sealed class LineInput
     /// <summary>Reads more bytes into the buffer; 0 at end of stream.</summary>
     public async ValueTask<int> FillAsync(CancellationToken cancellationToken)
     {
-        if (_start == _end)
+        if (_buffer.Length < MaxSize && (_lastReadFilled || (_start == 0 && _end == _buffer.Length)))
+        {
+            // More is coming than the buffer holds (or a line does not fit): grow, keeping what is unread.
+            var larger = new byte[Math.Min(_buffer.Length * 2, MaxSize)];
+            Buffer.BlockCopy(_buffer, _start, larger, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+            _buffer = larger;
+        }
+        else if (_start == _end)
         {
             _start = _end = 0;
         }
@@ -34,7 +48,9 @@ internal sealed class LineInput
             _start = 0;
         }
 
+        var space = _buffer.Length - _end;
         int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        _lastReadFilled = read == space;
         _end += read;
         return read;
     }

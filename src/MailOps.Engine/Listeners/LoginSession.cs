@@ -15,6 +15,8 @@ internal abstract class LoginSession
     protected readonly IPEndPoint _client;
     protected readonly IPEndPoint _local;
     protected readonly LoginFailures _failures;
+    private readonly UserConnectionCounts _userConnections;
+    private IDisposable? _userSlot;
     protected readonly CancellationToken _stopping;
     protected readonly CancellationToken _aborting;
     protected readonly string _sessionId = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12));
@@ -23,12 +25,17 @@ internal abstract class LoginSession
     protected Stream _stream;
     protected LineInput _input;
     protected bool _tls;
+    protected bool _compressed;
     protected string? _lastTriedUser;
     protected string? _lastMethod;
     protected int _failedAttempts;
+    /// <summary>Set when a login was refused for the user's sessions from this address: the reason, for the log; the session then ends.</summary>
+    protected string? _userLimitReached;
 
-    protected LoginSession(Stream stream, IPEndPoint client, IPEndPoint local, LoginFailures failures, CancellationToken stopping, CancellationToken aborting)
+    protected LoginSession(Stream stream, IPEndPoint client, IPEndPoint local, LoginFailures failures, UserConnectionCounts userConnections,
+        CancellationToken stopping, CancellationToken aborting)
     {
+        _userConnections = userConnections;
         _stream = stream;
         _input = new LineInput(stream);
         _client = client;
@@ -54,6 +61,36 @@ internal abstract class LoginSession
         _input = new LineInput(tls);
         _tls = true;
         return true;
+    }
+
+    /// <summary>
+    /// Compresses the rest of the session both ways (RFC 4978 COMPRESS=DEFLATE), over TLS when TLS is on. Call right after
+    /// the tagged OK went out: what the client sent after the command is compressed data, so it is inflated, not dropped.
+    /// </summary>
+    protected void StartCompression()
+    {
+        var compressed = new DeflateStreamPair(_stream, _input.Buffered);
+        _stream = compressed;
+        _input = new LineInput(compressed);
+        _compressed = true;
+    }
+
+    /// <summary>
+    /// Counts this session as one of <paramref name="user"/>'s from the client's address over <paramref name="protocol"/> until it
+    /// closes; false (with <see cref="_userLimitReached"/> set to Dovecot's text) when that would exceed mail_max_userip_connections.
+    /// </summary>
+    protected bool TryCountUser(string protocol, string user)
+    {
+        _userSlot = _userConnections.TryAdd(protocol, user, _client.Address);
+        if (_userSlot is null) _userLimitReached = _userConnections.Refusal;
+        return _userSlot is not null;
+    }
+
+    /// <summary>Stops counting this session for its user (a login that failed after it was counted).</summary>
+    protected void UncountUser()
+    {
+        _userSlot?.Dispose();
+        _userSlot = null;
     }
 
     /// <summary>Records who tried how, before the password is checked.</summary>
@@ -84,6 +121,7 @@ internal abstract class LoginSession
     /// <summary>Closes the connection; a broken TLS stream may throw on dispose, and nothing is left to clean up then.</summary>
     protected async Task CloseAsync()
     {
+        UncountUser();
         try
         {
             await _stream.DisposeAsync().ConfigureAwait(false);

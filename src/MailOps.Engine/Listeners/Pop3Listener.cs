@@ -20,6 +20,7 @@ public sealed class Pop3Listener : MailListener
     private readonly IMailAuthenticator _authenticator;
     private readonly LoginFailures _failures;
     private readonly Pop3SessionLog? _log;
+    private readonly UserConnectionCounts _userConnections;
 
     /// <summary>A listener serving the INBOXes of <paramref name="store"/> to users <paramref name="authenticator"/> accepts.</summary>
     /// <param name="options">Endpoint, implicit TLS, limits and session settings.</param>
@@ -27,8 +28,11 @@ public sealed class Pop3Listener : MailListener
     /// <param name="authenticator">Checks passwords.</param>
     /// <param name="failures">Failed logins per address, shared with the server's other login services.</param>
     /// <param name="log">Writes Dovecot's login and logout lines; may be null.</param>
-    public Pop3Listener(Pop3ListenerOptions options, IMailStore store, IMailAuthenticator authenticator, LoginFailures failures, Pop3SessionLog? log = null)
+    /// <param name="userConnections">Logged-in sessions per user and address, shared with the server's other POP3 listeners; null: this listener's own, Dovecot's default of 10.</param>
+    public Pop3Listener(Pop3ListenerOptions options, IMailStore store, IMailAuthenticator authenticator, LoginFailures failures, Pop3SessionLog? log = null,
+        UserConnectionCounts? userConnections = null)
     {
+        _userConnections = userConnections ?? new UserConnectionCounts();
         if (options.ImplicitTls && options.Session.Certificate is null) throw new ArgumentException("A POP3S listener needs a certificate.", nameof(options));
         _sessionOptions = options.Session with { ImplicitTls = options.ImplicitTls };
         _store = store;
@@ -42,5 +46,5 @@ public sealed class Pop3Listener : MailListener
     private protected override SessionAcceptor Acceptor { get; }
 
     private Task RunSessionAsync(NetworkStream stream, IPEndPoint client, IPEndPoint local, CancellationToken stopping, CancellationToken aborting) =>
-        new Pop3Session(stream, client, local, _sessionOptions, _store, _authenticator, _failures, _log, stopping, aborting).RunAsync();
+        new Pop3Session(stream, client, local, _sessionOptions, _store, _authenticator, _failures, _userConnections, _log, stopping, aborting).RunAsync();
 }

@@ -1,3 +1,4 @@
+using MailOps.Engine.Auth;
 using System.Net;
 
 namespace MailOps.Engine.Logging;
@@ -25,7 +26,8 @@ public sealed class Pop3SessionLog(MailLog log)
     {
         var secs = (int)duration.TotalSeconds;
         var why = reason ?? (attempts > 0 ? $"auth failed, {attempts} attempts in {secs} secs" : $"no auth attempts in {secs} secs");
-        var head = attempts > 0 || reason is not null ? $"Disconnected ({why})" : $"Aborted login ({why})";
+        var head = reason is not null && reason.StartsWith(UserConnectionCounts.ExceededText, StringComparison.Ordinal) ? $"Disconnected: {why}"
+            : attempts > 0 || reason is not null ? $"Disconnected ({why})" : $"Aborted login ({why})";
         var who = $"user=<{user}>" + (method is null ? "" : $", method={method}");
         return $"{head}: {who}, rip={client.Address}, lip={local.Address}{Security(client, tls)}, session=<{session}>";
     }

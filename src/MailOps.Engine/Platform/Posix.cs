@@ -22,6 +22,8 @@ internal static unsafe partial class Posix
     private const int StatxSize = 256;
     private const int ESrch = 3;
     private const int ENoEnt = 2;
+    // RLIMIT_NOFILE is 7 on x86_64 and aarch64 (the generic Linux value).
+    private const int RLimitNoFile = 7;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
@@ -40,6 +42,12 @@ internal static unsafe partial class Posix
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRLimit(int resource, ulong* limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int SetRLimit(int resource, ulong* limit);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
@@ -123,6 +131,23 @@ internal static unsafe partial class Posix
             Uid: BitConverter.ToUInt32(span[20..]),
             Gid: BitConverter.ToUInt32(span[24..]),
             Mode: (UnixFileMode)(BitConverter.ToUInt16(span[28..]) & 0xfff));
+    }
+
+    /// <summary>
+    /// Raises the soft limit of open files (RLIMIT_NOFILE) to the hard limit when it is lower, as Dovecot's master sets
+    /// its processes' fd limits, so that every connection the limits allow can be accepted (the .NET runtime usually did
+    /// this already). Returns the soft limit before and after; (0, 0) off Linux or when the limit cannot be read.
+    /// </summary>
+    public static (ulong Before, ulong After) RaiseOpenFileLimit()
+    {
+        if (!OperatingSystem.IsLinux()) return (0, 0);
+        var limit = stackalloc ulong[2]; // struct rlimit: rlim_cur, rlim_max
+        if (GetRLimit(RLimitNoFile, limit) < 0) return (0, 0);
+        var before = limit[0];
+        if (limit[0] >= limit[1]) return (before, before);
+        limit[0] = limit[1];
+        if (SetRLimit(RLimitNoFile, limit) < 0) return (before, before);
+        return (before, limit[1]);
     }
 
     private static IOException Error(string call, string path)

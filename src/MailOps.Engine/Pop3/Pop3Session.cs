@@ -38,8 +38,8 @@ internal sealed class Pop3Session : LoginSession
     private readonly HashSet<int> _retrieved = [];
 
     public Pop3Session(Stream stream, IPEndPoint client, IPEndPoint local, Pop3SessionOptions options, IMailStore store, IMailAuthenticator authenticator,
-        LoginFailures failures, Pop3SessionLog? log, CancellationToken stopping, CancellationToken aborting)
-        : base(stream, client, local, failures, stopping, aborting)
+        LoginFailures failures, UserConnectionCounts userConnections, Pop3SessionLog? log, CancellationToken stopping, CancellationToken aborting)
+        : base(stream, client, local, failures, userConnections, stopping, aborting)
     {
         _options = options;
         _store = store;
@@ -89,7 +89,7 @@ internal sealed class Pop3Session : LoginSession
         finally
         {
             if (_user is not null) _log?.Disconnected(_user, _sessionId, ending, _tally);
-            else _log?.LoginEnded(_lastTriedUser, _lastMethod, _failedAttempts, DateTimeOffset.UtcNow - _started, _client, _local, _sessionId, _tls, loginReason);
+            else _log?.LoginEnded(_lastTriedUser, _lastMethod, _failedAttempts, DateTimeOffset.UtcNow - _started, _client, _local, _sessionId, _tls, loginReason ?? _userLimitReached);
             _folderLock?.Dispose();
             await CloseAsync().ConfigureAwait(false);
         }
@@ -251,6 +251,12 @@ internal sealed class Pop3Session : LoginSession
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
 
         var mailbox = user.ToLowerInvariant();
+        if (!TryCountUser("pop3", mailbox))
+        {
+            // Dovecot's pop3-login answers this and disconnects.
+            await ReplyAsync("-ERR [IN-USE] " + _userLimitReached).ConfigureAwait(false);
+            return false;
+        }
         IMailFolder folder;
         try
         {
@@ -258,10 +264,15 @@ internal sealed class Pop3Session : LoginSession
         }
         catch (ArgumentException)
         {
+            UncountUser();
             return await RefuseLoginAsync(method, user).ConfigureAwait(false);
         }
         var folderLock = folder.TryLockSession();
-        if (folderLock is null) return await ReplyAsync("-ERR [IN-USE] Mailbox is locked by another POP3 session.").ConfigureAwait(false);
+        if (folderLock is null)
+        {
+            UncountUser();
+            return await ReplyAsync("-ERR [IN-USE] Mailbox is locked by another POP3 session.").ConfigureAwait(false);
+        }
         try
         {
             var snapshot = await folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
@@ -271,6 +282,7 @@ internal sealed class Pop3Session : LoginSession
         catch (Exception e) when (e is MailStoreException or IOException or UnauthorizedAccessException)
         {
             folderLock.Dispose();
+            UncountUser();
             return await ReplyAsync("-ERR [SYS/TEMP] Mailbox cannot be opened now; try again later.").ConfigureAwait(false);
         }
         _folder = folder;

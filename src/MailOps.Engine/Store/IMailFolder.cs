@@ -108,4 +108,11 @@ public interface IMailFolder
     /// keep it short.
     /// </summary>
     IDisposable Watch(Action<MailFolderChange> onChange);
+
+    /// <summary>
+    /// A value that differs whenever any program (this one, Dovecot, a shell) added, removed, renamed or numbered a message
+    /// since it was taken: for Maildir the modification times of new/, cur/ and the uidlist. A few stat calls, so a session
+    /// in IDLE can look often without listing the folder.
+    /// </summary>
+    (long New, long Cur, long UidList) ChangeStamp();
 }

@@ -240,6 +240,7 @@ public sealed class MaildirFolder : IMailFolder
             messages = TryDescribe(uidList, files, modSeqs) ?? throw new MailStoreException($"Mod-sequences of {Path} are not in step.", isTransient: true);
         }
         modSeqs.FlushToDisk();
+        MailFolderSessions.Share(Path, messages);
         return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages) { HighestModSeq = modSeqs.Highest };
     }
 
@@ -551,6 +552,11 @@ public sealed class MaildirFolder : IMailFolder
     }
 
     // new/ before cur/: a file moving from new/ to cur/ during the scan is then seen at least once.
+    /// <inheritdoc />
+    public (long New, long Cur, long UidList) ChangeStamp() =>
+        (Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "new")).Ticks, Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "cur")).Ticks,
+            File.GetLastWriteTimeUtc(UidListPath).Ticks);
+
     private Dictionary<string, FileInfo> ScanFiles()
     {
         var files = new Dictionary<string, FileInfo>(StringComparer.Ordinal);

@@ -306,8 +306,9 @@ public sealed class MailServerConfigFileTests : IDisposable
             { "domains": ["example.test"], "listeners": [
                 { "kind": "Pop3", "address": "127.0.0.1:110" },
                 { "kind": "pop3tls", "address": "[::1]:995" } ],
-              "limits": { "loginTimeout": 30, "pop3IdleTimeout": 1800, "authFailureDelay": 0, "maxLoginFailures": 3 } }
+              "limits": { "loginTimeout": 30, "pop3IdleTimeout": 1800, "authFailureDelay": 0, "maxLoginFailures": 3, "maxUserIpConnections": 25 } }
             """));
+        Assert.Equal(25, config.Limits.MaxUserIpConnections);
         Assert.Equal(
             [new MailListenerConfig(MailListenerKind.Pop3, new IPEndPoint(IPAddress.Loopback, 110)), new MailListenerConfig(MailListenerKind.Pop3Tls, new IPEndPoint(IPAddress.IPv6Loopback, 995))],
             config.Listeners);
@@ -316,13 +317,14 @@ public sealed class MailServerConfigFileTests : IDisposable
 
         var error = Refused("""
             { "domains": ["example.test"], "listeners": [ { "kind": "Pop", "address": "127.0.0.1:110" } ],
-              "limits": { "pop3IdleTimeout": 60, "maxLoginFailures": 0, "loginTimout": 5 } }
+              "limits": { "pop3IdleTimeout": 60, "maxLoginFailures": 0, "loginTimout": 5, "maxUserIpConnections": -1 } }
             """);
         string Find(string setting) => Assert.Single(error.Errors, e => e.Setting == setting).ToString();
         Assert.Contains("did you mean 'Pop3'", Find("listeners[0].kind"));
         // RFC 1939 3: the autologout timer is at least 10 minutes.
         Assert.Contains("60 is out of range; it must be 600 to 86400 seconds", Find("limits.pop3IdleTimeout"));
         Assert.Contains("0 is out of range", Find("limits.maxLoginFailures"));
+        Assert.Contains("-1 is out of range; it must be 0 to 100000 sessions", Find("limits.maxUserIpConnections"));
         Assert.Contains("did you mean 'loginTimeout'", Find("limits.loginTimout"));
     }
 

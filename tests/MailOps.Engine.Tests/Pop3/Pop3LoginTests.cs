@@ -108,6 +108,37 @@ public sealed class Pop3LoginTests
     }
 
     [Fact]
+    public async Task A_login_over_the_user_and_address_limit_gets_Dovecot_s_IN_USE_refusal_and_a_QUIT_frees_the_slot()
+    {
+        // Limit 1: POP3's own mailbox lock would refuse a second session of the user anyway, after this check.
+        await using var host = Pop3TestHost.Start(maxUserIpConnections: 1);
+        await using var first = await RawPop3Client.ConnectAsync(host.Port);
+        Assert.StartsWith("+OK", await first.CommandAsync("USER alice"));
+        Assert.Equal("+OK Logged in.", await first.CommandAsync("PASS secret"));
+
+        await using (var second = await RawPop3Client.ConnectAsync(host.Port))
+        {
+            Assert.StartsWith("+OK", await second.CommandAsync("USER alice"));
+            Assert.Equal("-ERR [IN-USE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1)", await second.CommandAsync("PASS secret"));
+            Assert.Equal("", await second.ReadLineAsync());
+        }
+        Assert.Contains("pop3-login: Disconnected: Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1): user=<alice>, method=PLAIN",
+            host.WaitForLog("mail_max_userip_connections=1"));
+        await using (var bob = await RawPop3Client.ConnectAsync(host.Port))
+        {
+            Assert.StartsWith("+OK", await bob.CommandAsync("USER bob"));
+            Assert.Equal("+OK Logged in.", await bob.CommandAsync("PASS secret"));
+        }
+        Assert.StartsWith("+OK", await first.CommandAsync("STAT"));
+
+        Assert.StartsWith("+OK", await first.CommandAsync("QUIT"));
+        Assert.Equal("", await first.ReadLineAsync());
+        await using var third = await RawPop3Client.ConnectAsync(host.Port);
+        Assert.StartsWith("+OK", await third.CommandAsync("USER alice"));
+        Assert.Equal("+OK Logged in.", await third.CommandAsync("PASS secret"));
+    }
+
+    [Fact]
     public async Task Garbage_bytes_and_a_failed_TLS_handshake_do_not_stop_the_server()
     {
         await using var host = Pop3TestHost.Start();
