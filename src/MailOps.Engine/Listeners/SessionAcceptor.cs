@@ -161,7 +161,7 @@ internal sealed class SessionAcceptor : IAsyncDisposable
             socket.NoDelay = true;
             var local = (IPEndPoint)socket.LocalEndPoint!;
             if (local.Address.IsIPv4MappedToIPv6) local = new IPEndPoint(local.Address.MapToIPv4(), local.Port);
-            await _runSession(new NetworkStream(socket, ownsSocket: true), client, local, _stopping.Token, _aborting.Token).ConfigureAwait(false);
+            await _runSession(new QuickAckNetworkStream(socket), client, local, _stopping.Token, _aborting.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
