@@ -45,12 +45,12 @@ $OutputDirectory = [IO.Path]::GetFullPath($OutputDirectory)
 # The fleet fixtures of the Pester tests: the same sshd and Postfix set-ups.
 Import-Module (Join-Path $RepoRoot 'tests/pester/TestSsh.psm1') -Force
 Import-Module (Join-Path $RepoRoot 'tests/pester/TestPostfix.psm1') -Force
+. (Join-Path $PSScriptRoot 'BenchReport.ps1')
 $startedAt = [DateTime]::Now
 $loadBefore = (Get-Content /proc/loadavg -Raw).Trim()
 $inv = [Globalization.CultureInfo]::InvariantCulture
 $pwsh = [Environment]::ProcessPath
 $pwshArgs = @(if ([IO.Path]::GetFileName($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-function Measure-Median([double[]] $Values) { $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor(($sorted.Count - 1) / 2)] }
 
 $postfixes = [Collections.Generic.List[object]]::new()
 $sshds = [Collections.Generic.List[object]]::new()
@@ -130,8 +130,6 @@ finally {
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-New-Item -ItemType Directory -Force $OutputDirectory | Out-Null
-$stamp = $startedAt.ToString('yyyyMMdd-HHmmss')
 $meta = [ordered]@{
     StartedAt     = $startedAt.ToString('o')
     Cores         = [Environment]::ProcessorCount
@@ -142,14 +140,7 @@ $meta = [ordered]@{
     Dotnet        = [Environment]::Version.ToString()
     Method        = "$HostCount sshd on 127.0.0.1.. each with its own Postfix (SetEnv MAIL_CONFIG) holding $MessagesPerHost messages. OpenSSH: ssh root@host postqueue -j for each host in turn, a new connection each. MailOps: a fresh pwsh after Import-Module, New-MailHostSession to every host (connect), Get-MailQueue -Session (first and second listing). Median of $Repeat runs; all on one 2-core machine shared by clients, sshd and Postfix."
 }
-$jsonPath = Join-Path $OutputDirectory "hostqueue-bench-$stamp.json"
-[ordered]@{ Meta = $meta; Result = $row } | ConvertTo-Json -Depth 4 | Set-Content $jsonPath
-$md = [System.Text.StringBuilder]::new()
-[void]$md.AppendLine("# Host queue benchmark, $($startedAt.ToString('yyyy-MM-dd HH:mm'))").AppendLine()
-[void]$md.AppendLine("$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); Postfix $($meta.Postfix); $($meta.OpenSsh); .NET $($meta.Dotnet). $($meta.Method)").AppendLine()
-[void]$md.AppendLine('| hosts | messages/host | ssh loop s | MailOps connect+list s | ssh/MailOps (cold) | MailOps connect s | MailOps list s | ssh/MailOps list | second list s | ssh/MailOps second |')
-[void]$md.AppendLine('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-[void]$md.AppendLine("| $($row.Hosts) | $($row.MessagesPerHost) | $($row.SequentialSshSeconds) | $($row.MailOpsConnectAndList) | $($row.'Ssh/MailOpsCold') | $($row.MailOpsConnectSeconds) | $($row.MailOpsListSeconds) | $($row.'Ssh/MailOpsList') | $($row.MailOpsSecondListSeconds) | $($row.'Ssh/MailOpsSecondList') |")
-Set-Content ([IO.Path]::ChangeExtension($jsonPath, '.md')) $md.ToString()
-Write-Host "Results: $jsonPath, $([IO.Path]::ChangeExtension($jsonPath, '.md'))"
+Write-BenchReport -Directory $OutputDirectory -Name hostqueue -Title 'Host queue benchmark' -StartedAt $startedAt -Meta $meta -Row $row `
+    -Conditions "$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); Postfix $($meta.Postfix); $($meta.OpenSsh); .NET $($meta.Dotnet). $($meta.Method)" `
+    -Columns ([ordered]@{ 'hosts' = 'Hosts'; 'messages/host' = 'MessagesPerHost'; 'ssh loop s' = 'SequentialSshSeconds'; 'MailOps connect+list s' = 'MailOpsConnectAndList'; 'ssh/MailOps (cold)' = 'Ssh/MailOpsCold'; 'MailOps connect s' = 'MailOpsConnectSeconds'; 'MailOps list s' = 'MailOpsListSeconds'; 'ssh/MailOps list' = 'Ssh/MailOpsList'; 'second list s' = 'MailOpsSecondListSeconds'; 'ssh/MailOps second' = 'Ssh/MailOpsSecondList' })
 exit 0

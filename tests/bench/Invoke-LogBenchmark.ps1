@@ -87,6 +87,7 @@ public static class MailLogBenchGenerator
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ("mailops-log-bench-" + [Guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $work | Out-Null
+. (Join-Path $PSScriptRoot 'BenchReport.ps1')
 $startedAt = Get-Date
 $loadBefore = (Get-Content /proc/loadavg -Raw).Trim()
 try {
@@ -147,8 +148,6 @@ finally {
     if ($KeepWork) { Write-Host "Scratch kept: $work" } else { Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
-New-Item -ItemType Directory -Force $OutputDirectory | Out-Null
-$stamp = $startedAt.ToString('yyyyMMdd-HHmmss')
 $meta = [ordered]@{
     StartedAt     = $startedAt.ToString('o')
     Cores         = [Environment]::ProcessorCount
@@ -158,15 +157,8 @@ $meta = [ordered]@{
     Dotnet        = [Environment]::Version.ToString()
     Method        = 'One generated Postfix log (captured real lines repeated with fresh ids and addresses); wall time of pflogsumm --smtpd-stats, and of Get-MailLogSummary in a fresh pwsh after Import-Module; both on the same file, one after the other, page cache warm for both.'
 }
-$jsonPath = Join-Path $OutputDirectory "log-bench-$stamp.json"
-[ordered]@{ Meta = $meta; Result = $row } | ConvertTo-Json -Depth 4 | Set-Content $jsonPath
-$md = [System.Text.StringBuilder]::new()
-[void]$md.AppendLine("# Log benchmark, $($startedAt.ToString('yyyy-MM-dd HH:mm'))").AppendLine()
-[void]$md.AppendLine("$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); pflogsumm $($meta.Pflogsumm); .NET $($meta.Dotnet). $($meta.Method)").AppendLine()
-[void]$md.AppendLine('| MB | lines | pflogsumm s | Get-MailLogSummary s | pflogsumm/MailOps | MailOps MB/s | MailOps peak MiB | same totals |')
-[void]$md.AppendLine('|---:|---:|---:|---:|---:|---:|---:|:---:|')
-[void]$md.AppendLine("| $($row.SizeMB) | $($row.Lines) | $($row.PflogsummSeconds) | $($row.MailOpsSeconds) | $($row.'Pflogsumm/MailOps') | $($row.MailOpsMBPerSec) | $($row.MailOpsPeakMiB) | $($row.SameTotals) |")
-Set-Content ([IO.Path]::ChangeExtension($jsonPath, '.md')) $md.ToString()
-Write-Host "Results: $jsonPath, $([IO.Path]::ChangeExtension($jsonPath, '.md'))"
+Write-BenchReport -Directory $OutputDirectory -Name log -Title 'Log benchmark' -StartedAt $startedAt -Meta $meta -Row $row `
+    -Conditions "$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); pflogsumm $($meta.Pflogsumm); .NET $($meta.Dotnet). $($meta.Method)" `
+    -Columns ([ordered]@{ 'MB' = 'SizeMB'; 'lines' = 'Lines'; 'pflogsumm s' = 'PflogsummSeconds'; 'Get-MailLogSummary s' = 'MailOpsSeconds'; 'pflogsumm/MailOps' = 'Pflogsumm/MailOps'; 'MailOps MB/s' = 'MailOpsMBPerSec'; 'MailOps peak MiB' = 'MailOpsPeakMiB'; 'same totals' = 'SameTotals' })
 if (-not $row.SameTotals) { exit 1 }
 exit 0

@@ -47,12 +47,12 @@ Import-Module $ModulePath
 if ((id -u) -ne '0') { throw 'The queue listing benchmark starts a private Postfix instance: run it as root.' }
 $Domain = 'bench.test'
 $MemorySampleMs = 200
+. (Join-Path $PSScriptRoot 'BenchReport.ps1')
 $startedAt = [DateTime]::Now
 $loadBefore = (Get-Content /proc/loadavg -Raw).Trim()
 $Work = Join-Path ([IO.Path]::GetTempPath()) ("mailops-queuelist-bench-" + [Guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $Work | Out-Null
 
-function Measure-Median([double[]] $Values) { $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor(($sorted.Count - 1) / 2)] }
 
 # A fresh pwsh like this one: under the dotnet muxer, its pwsh.dll.
 $pwsh = [Environment]::ProcessPath
@@ -142,8 +142,6 @@ finally {
     if ($KeepWork) { Write-Host "Scratch kept: $Work" } else { Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
-New-Item -ItemType Directory -Force $OutputDirectory | Out-Null
-$stamp = $startedAt.ToString('yyyyMMdd-HHmmss')
 $meta = [ordered]@{
     StartedAt     = $startedAt.ToString('o')
     Cores         = [Environment]::ProcessorCount
@@ -153,14 +151,7 @@ $meta = [ordered]@{
     Dotnet        = [Environment]::Version.ToString()
     Method        = "Both queues hold $Count ~1 KiB messages in hold/. MailOps: Get-MailQueue -ConfigPath on the stopped server's queue files, in a fresh pwsh after Import-Module, objects counted. Postfix: postqueue -c <conf> -j to a file (showq reads the queue), lines counted. Median of $Repeat runs each; fills timed apart (MailOps through QueuedMessageWriter with its fsyncs, Postfix through smtp-source into a HOLD rule)."
 }
-$jsonPath = Join-Path $OutputDirectory "queuelist-bench-$stamp.json"
-[ordered]@{ Meta = $meta; Result = $row } | ConvertTo-Json -Depth 4 | Set-Content $jsonPath
-$md = [System.Text.StringBuilder]::new()
-[void]$md.AppendLine("# Queue listing benchmark, $($startedAt.ToString('yyyy-MM-dd HH:mm'))").AppendLine()
-[void]$md.AppendLine("$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); Postfix $($meta.Postfix); .NET $($meta.Dotnet). $($meta.Method)").AppendLine()
-[void]$md.AppendLine('| messages | postqueue -j s | Get-MailQueue (MailOps queue), first call s | postqueue/MailOps | second call s | postqueue/MailOps second | Get-MailQueue -ConfigDirectory (Postfix) s | MailOps fill s | Postfix fill s |')
-[void]$md.AppendLine('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-[void]$md.AppendLine("| $($row.Messages) | $($row.PostqueueSeconds) | $($row.MailOpsSeconds) | $($row.'Postqueue/MailOps') | $($row.MailOpsWarmSeconds) | $($row.'Postqueue/MailOpsWarm') | $($row.GetMailQueuePostfixSeconds) | $($row.MailOpsFillSeconds) | $($row.PostfixFillSeconds) |")
-Set-Content ([IO.Path]::ChangeExtension($jsonPath, '.md')) $md.ToString()
-Write-Host "Results: $jsonPath, $([IO.Path]::ChangeExtension($jsonPath, '.md'))"
+Write-BenchReport -Directory $OutputDirectory -Name queuelist -Title 'Queue listing benchmark' -StartedAt $startedAt -Meta $meta -Row $row `
+    -Conditions "$($meta.Cores) cores, load average before $($meta.LoadAvgBefore), after $($meta.LoadAvgAfter); Postfix $($meta.Postfix); .NET $($meta.Dotnet). $($meta.Method)" `
+    -Columns ([ordered]@{ 'messages' = 'Messages'; 'postqueue -j s' = 'PostqueueSeconds'; 'Get-MailQueue (MailOps queue), first call s' = 'MailOpsSeconds'; 'postqueue/MailOps' = 'Postqueue/MailOps'; 'second call s' = 'MailOpsWarmSeconds'; 'postqueue/MailOps second' = 'Postqueue/MailOpsWarm'; 'Get-MailQueue -ConfigDirectory (Postfix) s' = 'GetMailQueuePostfixSeconds'; 'MailOps fill s' = 'MailOpsFillSeconds'; 'Postfix fill s' = 'PostfixFillSeconds' })
 exit 0
