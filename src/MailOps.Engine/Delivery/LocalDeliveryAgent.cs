@@ -624,7 +624,7 @@ public sealed class LocalDeliveryAgent : IAsyncDisposable, IQueueControl
         var snapshot = await folder.ListMessagesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var message in snapshot.Messages.TakeLast(RecoveryWindow))
         {
-            await using var stream = folder.OpenMessage(message.Uid);
+            await using var stream = folder.OpenMessage(message);
             if (stream is null) continue;
             var head = new byte[8192];
             var read = await stream.ReadAtLeastAsync(head, head.Length, false, cancellationToken).ConfigureAwait(false);

@@ -440,7 +440,7 @@ internal sealed partial class ImapSession
         var moved = new List<uint>();
         foreach (var message in (await inbox.ListMessagesAsync(_stopping).ConfigureAwait(false)).Messages)
         {
-            await using var content = inbox.OpenMessage(message.Uid);
+            await using var content = inbox.OpenMessage(message);
             if (content is null) continue;
             // Moved, not copied: no more room taken, so not refused for the quota.
             await target.DeliverMovedAsync(content, message.Flags, message.ReceivedDate, message.Keywords, _stopping).ConfigureAwait(false);

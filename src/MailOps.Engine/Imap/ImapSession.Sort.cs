@@ -1,4 +1,5 @@
 using System.Globalization;
+using MailOps.Engine.Store;
 using MimeKit;
 
 namespace MailOps.Engine.Imap;
@@ -27,7 +28,7 @@ internal sealed partial class ImapSession
             }
             var context = new ImapSearchContext((uint)i + 1, (uint)_messages.Count, message, largestUid, _recent.Contains(message.Uid), Content);
             if (!keys.All(k => k.Matches(context))) continue;
-            var sortable = new ImapSortMessage((uint)i + 1, message, () => parsed?.Message ?? Header(message.Uid));
+            var sortable = new ImapSortMessage((uint)i + 1, message, () => parsed?.Message ?? Header(message));
             if (sorting && parsed is not null) sortable.Read();
             // What SORT and THREAD need is kept; the parsed message is not, so a large folder is not held in memory.
             parsed = null;
@@ -37,9 +38,9 @@ internal sealed partial class ImapSession
     }
 
     /// <summary>Only the header of a message, parsed: what SORT and THREAD read when no search key parsed the whole message.</summary>
-    private MimeMessage? Header(uint uid)
+    private MimeMessage? Header(StoredMessage message)
     {
-        using var stream = _folder!.OpenMessage(uid);
+        using var stream = _folder!.OpenMessage(message);
         if (stream is null) return null;
         var header = new MemoryStream();
         var buffer = new byte[8192];

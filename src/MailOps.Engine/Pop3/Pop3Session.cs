@@ -334,7 +334,7 @@ internal sealed class Pop3Session : LoginSession
         var (index, error) = Message(argument);
         if (error is not null) return await BadAsync(error).ConfigureAwait(false);
         var message = _messages[index];
-        await using var content = _folder!.OpenMessage(message.Uid);
+        await using var content = _folder!.OpenMessage(message);
         if (content is null) return await ReplyAsync("-ERR Message was removed by someone else.").ConfigureAwait(false);
         await WriteAsync(string.Create(CultureInfo.InvariantCulture, $"+OK {message.Size} octets\r\n")).ConfigureAwait(false);
         var sent = await Pop3MessageWriter.WriteAsync(content, _stream, bodyLines: null, _aborting).ConfigureAwait(false);
@@ -351,7 +351,7 @@ internal sealed class Pop3Session : LoginSession
             return await BadAsync("-ERR Syntax: TOP msg lines").ConfigureAwait(false);
         var (index, error) = Message(words[0]);
         if (error is not null) return await BadAsync(error).ConfigureAwait(false);
-        await using var content = _folder!.OpenMessage(_messages[index].Uid);
+        await using var content = _folder!.OpenMessage(_messages[index]);
         if (content is null) return await ReplyAsync("-ERR Message was removed by someone else.").ConfigureAwait(false);
         await WriteAsync("+OK\r\n").ConfigureAwait(false);
         var sent = await Pop3MessageWriter.WriteAsync(content, _stream, lines, _aborting).ConfigureAwait(false);

@@ -23,9 +23,6 @@ public sealed class MailQueue
         Converters = { new JsonStringEnumConverter() },
     };
 
-    // One fsync group per state directory: sessions committing at once share the directory fsync.
-    private readonly Dictionary<QueueState, DirectorySyncGroup> _syncGroups = [];
-
     /// <summary>Opens (creating when missing) the queue at <paramref name="root"/>.</summary>
     public MailQueue(string root)
     {
@@ -33,12 +30,11 @@ public sealed class MailQueue
         foreach (QueueState state in Enum.GetValues<QueueState>())
         {
             Directory.CreateDirectory(DirectoryOf(state));
-            _syncGroups[state] = new DirectorySyncGroup(DirectoryOf(state));
         }
     }
 
     /// <summary>Makes the renames into <paramref name="state"/>'s directory done before the call durable, sharing the fsync with concurrent callers.</summary>
-    internal Task SyncSharedAsync(QueueState state) => _syncGroups[state].SyncAsync();
+    internal Task SyncSharedAsync(QueueState state) => DirectorySyncGroup.For(DirectoryOf(state)).SyncAsync();
 
     /// <summary>The queue root directory.</summary>
     public string Root { get; }
