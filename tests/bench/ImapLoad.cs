@@ -23,6 +23,8 @@ public static class ImapLoad
             action();
             latencies.GetOrAdd(name, _ => new ConcurrentBag<double>()).Add(watch.Elapsed.TotalMilliseconds);
         }
+        void Failed(Exception e) =>
+            latencies.GetOrAdd("ERROR " + e.GetType().Name + ": " + e.Message.Split('\n')[0], _ => new ConcurrentBag<double>()).Add(0);
         var threads = Enumerable.Range(0, clients).Select(c => new Thread(() =>
         {
             var random = new Random(seed + c);
@@ -37,6 +39,8 @@ public static class ImapLoad
             var inbox = client.Inbox;
             for (var round = 0; round < rounds; round++)
             {
+                try
+                {
                 Time("SELECT", () => inbox.Open(FolderAccess.ReadWrite));
                 var count = inbox.Count;
                 var first = random.Next(0, Math.Max(1, count - 20));
@@ -57,13 +61,21 @@ public static class ImapLoad
                     inbox.AddFlags(uid, MessageFlags.Deleted, true);
                     inbox.Expunge(new[] { uid });
                 });
+                }
+                catch (Exception e) when (e is ImapCommandException or MessageNotFoundException)
+                {
+                    // A message another client expunged between this client's SELECT and its FETCH (RFC 2180 4.1): the
+                    // server says NO (MailOps) or sends no data (Dovecot's OK [EXPUNGEISSUED]). Counted; the next round
+                    // selects again, as a mail program would resynchronise.
+                    Failed(e);
+                }
             }
             client.Disconnect(true);
             }
             catch (Exception e)
             {
                 // A failed client is counted, not fatal: the report shows the errors next to the latencies.
-                latencies.GetOrAdd("ERROR " + e.GetType().Name + ": " + e.Message.Split('\n')[0], _ => new ConcurrentBag<double>()).Add(0);
+                Failed(e);
             }
         })).ToList();
         foreach (var t in threads) t.Start();

@@ -130,7 +130,8 @@ internal static unsafe partial class Posix
             ModifyTime: BitConverter.ToInt64(span[112..]),
             Uid: BitConverter.ToUInt32(span[20..]),
             Gid: BitConverter.ToUInt32(span[24..]),
-            Mode: (UnixFileMode)(BitConverter.ToUInt16(span[28..]) & 0xfff));
+            Mode: (UnixFileMode)(BitConverter.ToUInt16(span[28..]) & 0xfff),
+            ModifyNanoseconds: BitConverter.ToUInt32(span[120..]));
     }
 
     /// <summary>

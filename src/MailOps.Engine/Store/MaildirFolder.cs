@@ -128,12 +128,14 @@ public sealed class MaildirFolder : IMailFolder
     }
 
     /// <summary>
-    /// Moves a group of copies from tmp/ into the folder under one uidlist lock (Dovecot's order, for several files at
-    /// once, as one Dovecot transaction saves several): move each, fsync new/ (cur/), append their UIDs (fsynced).
-    /// Completes the <see cref="PendingCopy.Uid"/> of each copy not withdrawn; throws OperationCanceledException,
-    /// having touched none, when <paramref name="cancellationToken"/> stops the wait for the lock.
+    /// Serves one group (<see cref="FolderCommitGroup"/>) under one uidlist lock: moves its copies from tmp/ into the folder
+    /// (Dovecot's order, for several files at once, as one Dovecot transaction saves several): move each, fsync new/ (cur/),
+    /// append their UIDs (fsynced); then runs each piece of <paramref name="work"/>; lets the lock go and fsyncs
+    /// mailops-modseq once for all of it. Completes each copy's <see cref="PendingCopy.Uid"/> and each work's
+    /// <see cref="LockedWork.Done"/>; throws OperationCanceledException, having touched none, when
+    /// <paramref name="cancellationToken"/> stops the wait for the lock.
     /// </summary>
-    internal async Task CommitAsync(IReadOnlyList<PendingCopy> copies, CancellationToken cancellationToken)
+    internal async Task CommitAsync(IReadOnlyList<PendingCopy> copies, IReadOnlyList<LockedWork> work, CancellationToken cancellationToken)
     {
         Dotlock uidListLock;
         try
@@ -147,66 +149,127 @@ public sealed class MaildirFolder : IMailFolder
                 File.Delete(copy.TempPath);
                 copy.Uid.TrySetException(Failed(e));
             }
+            foreach (var item in work.Where(w => w.TryClaim())) item.Done.TrySetException(Failed(e));
             return;
         }
+        var done = new List<(LockedWork Item, object? Result, Exception? Error)>(work.Count);
         using (uidListLock)
         {
-            var batch = copies.Where(c => c.TryClaim()).ToList();
-            if (batch.Count == 0) return;
-            var moved = new List<PendingCopy>(batch.Count);
-            UidList.Appender? appender = null;
-            try
+            CommitCopiesLocked(copies);
+            foreach (var item in work.Where(w => w.TryClaim()))
             {
-                // Usually the list only grows: append to it. Otherwise read (or create) it whole before the moves, since
-                // a new list numbers the files already here and must not count these twice.
-                appender = UidList.Appender.Open(Path);
-                var uidList = appender is null ? ReadOrCreateUidList() : null;
-                foreach (var copy in batch)
+                try
                 {
-                    try
-                    {
-                        File.Move(copy.TempPath, copy.FinalPath, overwrite: false);
-                        moved.Add(copy);
-                    }
-                    catch (Exception e)
-                    {
-                        File.Delete(copy.TempPath);
-                        copy.Uid.TrySetException(Failed(e));
-                    }
+                    done.Add((item, item.Work(), null));
                 }
-                if (moved.Count == 0) return;
-                // Why: the UIDs recorded next must never name a file that a power loss takes back out of the directory.
-                foreach (var directory in moved.Select(c => System.IO.Path.GetDirectoryName(c.FinalPath)!).Distinct())
-                    Posix.FsyncDirectory(directory);
-                uint first;
-                if (appender is not null)
+                catch (Exception e)
                 {
-                    // Why the fsync inside: a UID a client may have seen must not be given again after a crash.
-                    first = appender.Append(moved.Select(c => c.BaseName));
+                    done.Add((item, null, e));
                 }
-                else
-                {
-                    first = uidList!.NextUid;
-                    foreach (var copy in moved) uidList.Append(copy.BaseName);
-                    uidList.Write(Path, _maildir.Options.Owner);
-                }
-                for (var i = 0; i < moved.Count; i++) moved[i].Uid.TrySetResult(first + (uint)i);
             }
-            catch (Exception e)
+        }
+        if (done.Count == 0) return;
+        Exception? flushFailure = null;
+        try
+        {
+            // Why: a mod-sequence is reported only once it survives a crash; one fsync covers every line of the group.
+            ModSeqFile.Of(Path).FlushToDisk();
+        }
+        catch (MailStoreException e)
+        {
+            flushFailure = e;
+        }
+        foreach (var (item, result, error) in done)
+        {
+            if ((error ?? flushFailure) is { } failure) item.Done.TrySetException(failure);
+            else item.Done.TrySetResult(result);
+        }
+    }
+
+    // Under the uidlist lock: the group's copies into the folder.
+    private void CommitCopiesLocked(IReadOnlyList<PendingCopy> copies)
+    {
+        var batch = copies.Where(c => c.TryClaim()).ToList();
+        if (batch.Count == 0) return;
+        var moved = new List<PendingCopy>(batch.Count);
+        UidList.Appender? appender = null;
+        try
+        {
+            // Usually the list only grows: append to it. Otherwise read (or create) it whole before the moves, since
+            // a new list numbers the files already here and must not count these twice.
+            appender = UidList.Appender.Open(Path);
+            var uidList = appender is null ? ReadOrCreateUidList() : null;
+            foreach (var copy in batch)
             {
-                // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved files UIDs yet.
-                var movedSet = moved.ToHashSet();
-                foreach (var copy in batch)
+                try
                 {
-                    if (copy.Uid.Task.IsCompleted) continue;
-                    File.Delete(movedSet.Contains(copy) ? copy.FinalPath : copy.TempPath);
+                    File.Move(copy.TempPath, copy.FinalPath, overwrite: false);
+                    moved.Add(copy);
+                }
+                catch (Exception e)
+                {
+                    File.Delete(copy.TempPath);
                     copy.Uid.TrySetException(Failed(e));
                 }
             }
-            finally
+            if (moved.Count == 0) return;
+            // Why: the UIDs recorded next must never name a file that a power loss takes back out of the directory.
+            foreach (var directory in moved.Select(c => System.IO.Path.GetDirectoryName(c.FinalPath)!).Distinct())
+                Posix.FsyncDirectory(directory);
+            uint first;
+            if (appender is not null)
             {
-                appender?.Dispose();
+                // Why the fsync inside: a UID a client may have seen must not be given again after a crash.
+                var uidListPath = UidListPath;
+                var before = Posix.Stat(uidListPath, followSymlinks: true);
+                var names = moved.Select(c => c.BaseName).ToList();
+                first = appender.Append(names);
+                MaildirFolderCache.Of(Path).Appended(before, Posix.Stat(uidListPath, followSymlinks: true), first, names);
             }
+            else
+            {
+                first = uidList!.NextUid;
+                foreach (var copy in moved) uidList.Append(copy.BaseName);
+                uidList.Write(Path, _maildir.Options.Owner);
+            }
+            GiveNewModSeqs(moved, first, appender?.UidValidity ?? uidList!.UidValidity);
+            for (var i = 0; i < moved.Count; i++) moved[i].Uid.TrySetResult(first + (uint)i);
+        }
+        catch (Exception e)
+        {
+            // As Dovecot's rollback: the uidlist is still locked, so no one has given the moved files UIDs yet.
+            var movedSet = moved.ToHashSet();
+            foreach (var copy in batch)
+            {
+                if (copy.Uid.Task.IsCompleted) continue;
+                File.Delete(movedSet.Contains(copy) ? copy.FinalPath : copy.TempPath);
+                copy.Uid.TrySetException(Failed(e));
+            }
+        }
+        finally
+        {
+            appender?.Dispose();
+        }
+    }
+
+    // Under the uidlist lock: the copies just numbered get their first mod-sequence here, so that the next listing finds
+    // the folder in step and need not take the lock for them (the listing fsyncs mailops-modseq before reporting one).
+    private void GiveNewModSeqs(List<PendingCopy> moved, uint first, uint uidValidity)
+    {
+        var modSeqs = ModSeqFile.Of(Path);
+        if (!modSeqs.Refresh(uidValidity)) return; // the listing rebuilds it
+        try
+        {
+            for (var i = 0; i < moved.Count; i++) modSeqs.Assign(first + (uint)i, ModSeqFile.StateOf(System.IO.Path.GetFileName(moved[i].FinalPath)));
+            modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+        }
+        catch (MailStoreException)
+        {
+            // The messages are stored all the same; the next listing gives them their mod-sequences under the lock.
+        }
+        finally
+        {
+            modSeqs.Discard();
         }
     }
 
@@ -218,7 +281,7 @@ public sealed class MaildirFolder : IMailFolder
     public async Task<MailFolderSnapshot> ListMessagesAsync(CancellationToken cancellationToken = default)
     {
         EnsureExists();
-        var uidList = UidList.Read(Path);
+        var uidList = MaildirFolderCache.Of(Path).ReadUidList();
         var files = ScanFiles();
         var modSeqs = ModSeqFile.Of(Path);
         List<StoredMessage>? messages = null;
@@ -245,23 +308,32 @@ public sealed class MaildirFolder : IMailFolder
     }
 
     // The messages with their mod-sequences; null when a file's flags, or the set of messages, differ from what mailops-modseq says.
-    private List<StoredMessage>? TryDescribe(UidList uidList, Dictionary<string, FileInfo> files, ModSeqFile modSeqs)
+    private List<StoredMessage>? TryDescribe(UidList uidList, Dictionary<string, MaildirFile> files, ModSeqFile modSeqs)
     {
         if (!modSeqs.Refresh(uidList.UidValidity)) return null;
-        var keywords = files.Values.Any(f => f.Name.Contains(":2,", StringComparison.Ordinal)) ? MaildirKeywords.Read(Path) : [];
-        var messages = new List<StoredMessage>();
+        IReadOnlyDictionary<char, string>? keywords = null;
+        var messages = new List<StoredMessage>(uidList.Records.Count);
         foreach (var record in uidList.Records)
         {
             if (!files.TryGetValue(record.BaseName, out var file)) continue;
             if (!modSeqs.TryGet(record.Uid, out var modSeq, out var state) || state != ModSeqFile.StateOf(file.Name)) return null;
-            messages.Add(Describe(record, file, keywords) with { ModSeq = modSeq });
+            // The same file name (so the same flags) and mod-sequence as at the last listing: the same description.
+            if (file.Described is not { } described || described.Uid != record.Uid || described.ModSeq != modSeq)
+            {
+                keywords ??= MaildirFileName.ParseFlags(file.Name).KeywordLetters.Length > 0 ? MaildirKeywords.Read(Path) : null;
+                described = Describe(record, file, keywords ?? NoKeywords) with { ModSeq = modSeq };
+                file.Described = described;
+            }
+            messages.Add(described);
         }
         return messages.Count == modSeqs.PresentCount ? messages : null;
     }
 
+    private static readonly IReadOnlyDictionary<char, string> NoKeywords = new Dictionary<char, string>();
+
     // Under the uidlist lock: a new mod-sequence for each message whose flags are not those recorded (changed by us, by
     // Dovecot or by hand), and an expunge for each recorded message whose file is gone.
-    private void GiveModSeqs(UidList uidList, Dictionary<string, FileInfo> files, ModSeqFile modSeqs)
+    private void GiveModSeqs(UidList uidList, Dictionary<string, MaildirFile> files, ModSeqFile modSeqs)
     {
         if (!modSeqs.Refresh(uidList.UidValidity)) modSeqs.Rebuild(uidList.UidValidity, fresh: false);
         var present = new HashSet<uint>();
@@ -291,7 +363,7 @@ public sealed class MaildirFolder : IMailFolder
     /// <inheritdoc />
     public Stream? OpenMessage(uint uid)
     {
-        if (UidList.Read(Path)?.Find(uid) is not { } record) return null;
+        if (MaildirFolderCache.Of(Path).ReadUidList()?.Find(uid) is not { } record) return null;
         // The file may move from new/ to cur/ or be renamed for its flags while we look; look again then.
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -348,21 +420,22 @@ public sealed class MaildirFolder : IMailFolder
         var options = _maildir.Options;
         var wanted = keywords is null ? null
             : await MaildirKeywords.LettersForAsync(Path, keywords, options.HostName, options.Owner, cancellationToken).ConfigureAwait(false);
-        if (UidList.Read(Path) is not { } uidList || uidList.Find(uid) is not { } record) return (null, false);
-        var modSeqs = ModSeqFile.Of(Path);
-        (StoredMessage? Message, bool Modified) result;
+        if (MaildirFolderCache.Of(Path).ReadUidList() is not { } uidList || uidList.Find(uid) is not { } record) return (null, false);
         var told = new List<MailFolderChangeKind>();
-        using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
+        // Under the lock, with the other changes waiting for it at the same time (FolderCommitGroup); mailops-modseq is
+        // fsynced before this returns.
+        var result = await FolderCommitGroup.RunLockedAsync(this, () =>
         {
-            if (!modSeqs.Refresh(uidList.UidValidity))
+            var modSeqs = ModSeqFile.Of(Path);
+            var (list, found) = (uidList, record);
+            if (!modSeqs.Refresh(list.UidValidity))
             {
-                if (UidList.Read(Path) is not { } current || current.Find(uid) is not { } again) return (null, false);
-                (uidList, record) = (current, again);
-                GiveModSeqs(uidList, ScanFiles(), modSeqs);
+                if (MaildirFolderCache.Of(Path).ReadUidList() is not { } current || current.Find(uid) is not { } again) return (null, false);
+                (list, found) = (current, again);
+                GiveModSeqs(list, ScanFiles(), modSeqs);
             }
-            result = ChangeFlagsLocked(record, modSeqs, unchangedSince, flags, wanted, told);
-        }
-        modSeqs.FlushToDisk();
+            return ChangeFlagsLocked(found, modSeqs, unchangedSince, flags, wanted, told);
+        }, cancellationToken).ConfigureAwait(false);
         foreach (var kind in told) MailFolderSessions.Notify(Path, new MailFolderChange(kind, [uid]));
         return result;
     }
@@ -383,10 +456,10 @@ public sealed class MaildirFolder : IMailFolder
                 modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(name));
                 if (known) told.Add(MailFolderChangeKind.FlagsChanged);
             }
-            if (modSeq > unchangedSince) return (Describe(record, new FileInfo(current), KeywordsOf(name)) with { ModSeq = modSeq }, true);
+            if (modSeq > unchangedSince) return (Describe(record, FileAt(current), KeywordsOf(name)) with { ModSeq = modSeq }, true);
             var letters = wanted ?? MaildirFileName.ParseFlags(name).KeywordLetters;
             var target = System.IO.Path.Combine(Path, "cur", MaildirFileName.WithInfo(record.BaseName, flags, letters));
-            if (current == target) return (Describe(record, new FileInfo(target), KeywordsOf(name)) with { ModSeq = modSeq }, false);
+            if (current == target) return (Describe(record, FileAt(target), KeywordsOf(name)) with { ModSeq = modSeq }, false);
             try
             {
                 File.Move(current, target, overwrite: false);
@@ -402,7 +475,7 @@ public sealed class MaildirFolder : IMailFolder
             var targetName = System.IO.Path.GetFileName(target);
             modSeq = AppendModSeq(modSeqs, uid, ModSeqFile.StateOf(targetName));
             if (told.Count == 0) told.Add(MailFolderChangeKind.FlagsChanged);
-            return (Describe(record, new FileInfo(target), KeywordsOf(targetName)) with { ModSeq = modSeq }, false);
+            return (Describe(record, FileAt(target), KeywordsOf(targetName)) with { ModSeq = modSeq }, false);
         }
         return (null, false);
     }
@@ -444,7 +517,7 @@ public sealed class MaildirFolder : IMailFolder
     /// <inheritdoc />
     public async Task<IReadOnlyList<uint>> ExpungeAsync(IReadOnlyCollection<uint> uids, CancellationToken cancellationToken = default)
     {
-        if (uids.Count == 0 || UidList.Read(Path) is not { } list) return [];
+        if (uids.Count == 0 || MaildirFolderCache.Of(Path).ReadUidList() is not { } list) return [];
         var removed = new List<uint>();
         long freed = 0;
         foreach (var uid in uids.Order())
@@ -460,6 +533,7 @@ public sealed class MaildirFolder : IMailFolder
                     File.Delete(path);
                     if (!File.Exists(path))
                     {
+                        MaildirFolderCache.Of(Path).Moved(record.BaseName, null);
                         removed.Add(uid);
                         freed += size;
                         break;
@@ -482,37 +556,39 @@ public sealed class MaildirFolder : IMailFolder
         // expunged message back (it is then listed again, under a new UID), never lose one.
         // A negative line in maildirsize, as Dovecot writes for an expunge.
         await _maildir.Quota.AddAsync(-freed, -removed.Count, CancellationToken.None).ConfigureAwait(false);
-        // The uidlist is written anew without the records whose files are gone (maildir_uidlist_recreate), under its lock.
-        using (await LockUidListAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (UidList.Read(Path) is { } current)
-            {
-                var files = ScanFiles();
-                // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
-                if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
-                // RFC 7162 3.2.5: the expunges are remembered with their mod-sequence for VANISHED (EARLIER).
-                var modSeqs = ModSeqFile.Of(Path);
-                if (modSeqs.Refresh(current.UidValidity))
-                {
-                    try
-                    {
-                        foreach (var uid in removed) modSeqs.Expunge(uid);
-                        modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
-                    }
-                    catch (MailStoreException)
-                    {
-                        // The files are gone all the same; the next listing records what it finds missing.
-                    }
-                    finally
-                    {
-                        modSeqs.Discard();
-                    }
-                }
-            }
-        }
         try
         {
-            ModSeqFile.Of(Path).FlushToDisk();
+            await FolderCommitGroup.RunLockedAsync<object?>(this, () =>
+            {
+                if (MaildirFolderCache.Of(Path).ReadUidList() is not { } shared) return null;
+                // Records of files that are gone stay in the uidlist (readers skip them) until they are a quarter of it;
+                // then it is written anew without them (maildir_uidlist_recreate), as Dovecot's UIDLIST_COMPRESS_PERCENTAGE
+                // decides: not a rewrite, fsync and rename for every expunge.
+                var files = ScanFiles();
+                var gone = shared.Records.Count(r => !files.ContainsKey(r.BaseName));
+                if (gone > 0 && gone * 4 >= shared.Records.Count && UidList.Read(Path) is { } current)
+                {
+                    // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
+                    if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
+                }
+                // RFC 7162 3.2.5: the expunges are remembered with their mod-sequence for VANISHED (EARLIER).
+                var modSeqs = ModSeqFile.Of(Path);
+                if (!modSeqs.Refresh(shared.UidValidity)) return null;
+                try
+                {
+                    foreach (var uid in removed) modSeqs.Expunge(uid);
+                    modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+                }
+                catch (MailStoreException)
+                {
+                    // The files are gone all the same; the next listing records what it finds missing.
+                }
+                finally
+                {
+                    modSeqs.Discard();
+                }
+                return null;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (MailStoreException)
         {
@@ -557,33 +633,23 @@ public sealed class MaildirFolder : IMailFolder
         (Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "new")).Ticks, Directory.GetLastWriteTimeUtc(System.IO.Path.Combine(Path, "cur")).Ticks,
             File.GetLastWriteTimeUtc(UidListPath).Ticks);
 
-    private Dictionary<string, FileInfo> ScanFiles()
+    private Dictionary<string, MaildirFile> ScanFiles() => MaildirFolderCache.Of(Path).Scan();
+
+    private string? FindFile(string baseName) => MaildirFolderCache.Of(Path).Find(baseName)?.FullName;
+
+    // The file at path (just found or renamed by this process), with its time from the cache when known.
+    private MaildirFile FileAt(string path)
     {
-        var files = new Dictionary<string, FileInfo>(StringComparer.Ordinal);
-        foreach (var sub in new[] { "new", "cur" })
-        {
-            var dir = new DirectoryInfo(System.IO.Path.Combine(Path, sub));
-            if (!dir.Exists) continue;
-            foreach (var file in dir.EnumerateFiles())
-            {
-                if (file.Name.StartsWith('.')) continue;
-                files[MaildirFileName.BaseOf(file.Name)] = file;
-            }
-        }
-        return files;
+        var name = System.IO.Path.GetFileName(path);
+        var cache = MaildirFolderCache.Of(Path);
+        var baseName = MaildirFileName.BaseOf(name);
+        var time = cache.Known(baseName)?.ModifiedUtc ?? Posix.Stat(path)?.ModifiedUtc ?? File.GetLastWriteTimeUtc(path);
+        var file = new MaildirFile(name, path, System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) == "new", time);
+        cache.Moved(baseName, file);
+        return file;
     }
 
-    private string? FindFile(string baseName)
-    {
-        var inNew = System.IO.Path.Combine(Path, "new", baseName);
-        if (File.Exists(inNew)) return inNew;
-        var cur = System.IO.Path.Combine(Path, "cur");
-        if (!Directory.Exists(cur)) return null;
-        return Directory.EnumerateFiles(cur, baseName + "*")
-            .FirstOrDefault(f => MaildirFileName.BaseOf(System.IO.Path.GetFileName(f)) == baseName);
-    }
-
-    private static StoredMessage Describe(UidListRecord record, FileInfo file, IReadOnlyDictionary<char, string> keywordNames)
+    private static StoredMessage Describe(UidListRecord record, MaildirFile file, IReadOnlyDictionary<char, string> keywordNames)
     {
         var physical = MaildirFileName.TryGetSize(file.Name, 'S', out var s) ? s : file.Length;
         var virtualSize = MaildirFileName.TryGetSize(file.Name, 'W', out var w) ? w
@@ -593,12 +659,12 @@ public sealed class MaildirFolder : IMailFolder
         var keywords = letters.Select(l => keywordNames.GetValueOrDefault(l)).OfType<string>().ToList();
         // maildir_mail_get_special: a P field gives the POP3 UIDL; an empty one means the base file name.
         var savedUidl = record.Extensions.FirstOrDefault(e => e.Length > 0 && e[0] == 'P') is { } p ? (p.Length > 1 ? p[1..] : record.BaseName) : null;
-        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.LastWriteTimeUtc, file.FullName) { SavedPop3Uidl = savedUidl };
+        return new StoredMessage(record.Uid, virtualSize, physical, flags, keywords, file.ModifiedUtc, file.FullName) { SavedPop3Uidl = savedUidl };
     }
 
-    private static long VirtualSizeOf(FileInfo file)
+    private static long VirtualSizeOf(MaildirFile file)
     {
-        using var stream = file.OpenRead();
+        using var stream = File.OpenRead(file.FullName);
         return LfMessageCopy.VirtualSizeOf(stream);
     }
 }

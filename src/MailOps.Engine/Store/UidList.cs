@@ -164,6 +164,15 @@ internal sealed class UidList
         return record;
     }
 
+    /// <summary>A copy of this list with <paramref name="baseNames"/> appended from UID <paramref name="first"/> on, as <see cref="Appender.Append"/> wrote them.</summary>
+    public UidList WithAppended(uint first, IReadOnlyList<string> baseNames)
+    {
+        var records = new List<UidListRecord>(_records.Count + baseNames.Count);
+        records.AddRange(_records);
+        for (var i = 0; i < baseNames.Count; i++) records.Add(new UidListRecord(first + (uint)i, [], baseNames[i]));
+        return new UidList(UidValidity, Math.Max(NextUid, first + (uint)baseNames.Count), MailboxGuid, _otherHeaderFields, records);
+    }
+
     /// <summary>The file's text, in the form maildir_uidlist_write_fd writes.</summary>
     public string Render()
     {
@@ -214,11 +223,15 @@ internal sealed class UidList
         private const int TailBytes = 8192;
         private readonly FileStream _stream;
 
-        private Appender(FileStream stream, uint nextUid)
+        private Appender(FileStream stream, uint uidValidity, uint nextUid)
         {
             _stream = stream;
+            UidValidity = uidValidity;
             NextUid = nextUid;
         }
+
+        /// <summary>The folder's UIDVALIDITY, from the header.</summary>
+        public uint UidValidity { get; }
 
         /// <summary>The UID <see cref="Append"/> gives next.</summary>
         public uint NextUid { get; private set; }
@@ -240,7 +253,7 @@ internal sealed class UidList
             }
             try
             {
-                if (ReadNextUid(stream) is { } next) return new Appender(stream, next);
+                if (ReadHeaderAndNextUid(stream) is { } next) return new Appender(stream, next.UidValidity, next.NextUid);
             }
             catch (IOException)
             {
@@ -269,7 +282,7 @@ internal sealed class UidList
         /// <inheritdoc />
         public void Dispose() => _stream.Dispose();
 
-        private static uint? ReadNextUid(FileStream stream)
+        private static (uint UidValidity, uint NextUid)? ReadHeaderAndNextUid(FileStream stream)
         {
             var length = stream.Length;
             if (length < 2) return null;
@@ -294,12 +307,12 @@ internal sealed class UidList
             if (tail[^1] != (byte)'\n') return null;
             var lineStart = Array.LastIndexOf(tail, (byte)'\n', tail.Length - 2) + 1;
             if (lineStart == 0 && tailStart > 0) return null;
-            if (tailStart + lineStart == 0) return nextUid; // only the header
+            if (tailStart + lineStart == 0) return (uidValidity, nextUid); // only the header
             uint lastUid = 0;
             for (var i = lineStart; i < tail.Length && tail[i] is >= (byte)'0' and <= (byte)'9'; i++)
                 lastUid = checked(lastUid * 10 + (uint)(tail[i] - '0'));
             if (lastUid == 0) return null;
-            return Math.Max(nextUid, lastUid + 1);
+            return (uidValidity, Math.Max(nextUid, lastUid + 1));
         }
     }
 

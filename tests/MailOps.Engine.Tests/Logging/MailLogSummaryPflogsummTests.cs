@@ -39,7 +39,9 @@ public sealed class MailLogSummaryPflogsummTests
             """,
             new Dictionary<string, string>
             {
-                ["transport"] = $"far.test smtp:[127.0.0.1]:{mx2.Port}\nsink.test smtp:[127.0.0.1]:{sink.Port}\ndead.test smtp:[127.0.0.1]:1\nlmtp.test lmtp:inet:127.0.0.1:{lmtpPort}\n",
+                ["transport"] = $"far.test smtp:[127.0.0.1]:{mx2.Port}\nsink.test smtp:[127.0.0.1]:{sink.Port}\ndead.test smtp:[127.0.0.1]:1\nlmtp.test lmtp:inet:127.0.0.1:{lmtpPort}\n" +
+                    // The bounce notices to the senders' domain stay here: no DNS query leaves the machine.
+                    "example.org discard:\n",
                 ["header_checks"] = "/^Subject: hold-me/ HOLD\n/^Subject: discard-me/ DISCARD\n/^Subject: reject-me/ REJECT no thanks\n",
             });
         const string Helo = "client.example.net";
