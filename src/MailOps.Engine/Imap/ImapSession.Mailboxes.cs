@@ -23,6 +23,11 @@ internal sealed partial class ImapSession
     private DateTime _listedTime;
     private int _changed;
     private readonly SemaphoreSlim _wake = new(0);
+    // What other sessions of this process told since the last sync, in order; and whether only a listing will do next
+    // (an expunge held back while the client may not hear of it).
+    private List<(MailFolderChange Change, bool Own)> _news = [];
+    private readonly Lock _newsGate = new();
+    private bool _listNext;
 
     /// <summary>A mailbox name as the client sent it (modified UTF-7, RFC 3501 5.1.3) as the store names it.</summary>
     private static string MailboxName(string wire)
@@ -61,6 +66,7 @@ internal sealed partial class ImapSession
             // This session's own STORE (or FETCH that set \Seen) is in its state already: a rescan of the folder for it
             // would only find what it knows. Its appends and expunges still count (APPEND wants EXISTS; a rescan is cheap).
             if (change.Kind == MailFolderChangeKind.FlagsChanged && Acting.Value == this) return;
+            lock (_newsGate) _news.Add((change, Acting.Value == this));
             Interlocked.Exchange(ref _changed, 1);
             _wake.Release();
         });
@@ -89,6 +95,8 @@ internal sealed partial class ImapSession
         _messages.Clear();
         _recent.Clear();
         _keywords.Clear();
+        lock (_newsGate) _news = [];
+        _listNext = false;
         Interlocked.Exchange(ref _changed, 0);
     }
 
@@ -101,6 +109,13 @@ internal sealed partial class ImapSession
     {
         if (_folder is null) return;
         if (Interlocked.Exchange(ref _changed, 0) == 0 && !force) return;
+        List<(MailFolderChange Change, bool Own)> news;
+        lock (_newsGate) (news, _news) = (_news, []);
+        // What other sessions of this process did, as they told it, without listing the folder (as Dovecot's sessions
+        // read its index log); changes by other programs are found by the forced syncs (NOOP, IDLE, SELECT), which list.
+        if (!force && !_listNext && await TryTakeOverAsync(news, allowExpunge).ConfigureAwait(false)) return;
+        _listNext = false;
+        // Everything told before this point is on disk, so the listing sees it.
         (_listedAt, _listedTime) = (_folder.ChangeStamp(), DateTime.UtcNow);
         var snapshot = await _folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
         var now = snapshot.Messages.ToDictionary(m => m.Uid);
@@ -120,6 +135,7 @@ internal sealed partial class ImapSession
         else if (_messages.Any(m => !now.ContainsKey(m.Uid)))
         {
             delayed = true;
+            _listNext = true;
             Interlocked.Exchange(ref _changed, 1); // told at the next command that allows it
         }
         var known = _messages.Count == 0 ? 0 : _messages[^1].Uid;
@@ -147,6 +163,92 @@ internal sealed partial class ImapSession
         }
         _uidNext = Math.Max(_uidNext, snapshot.UidNext);
         if (!delayed) _syncedModSeq = Math.Max(_syncedModSeq, snapshot.HighestModSeq);
+    }
+
+    /// <summary>
+    /// Applies what other sessions told (<paramref name="news"/>, in order) to this session's view and tells the client, as
+    /// <see cref="SyncAsync"/> would after a listing; false, having applied part or none, when a listing is needed instead:
+    /// a change without its messages (a delivery from the queue, numbered by the next reader), new UIDs that do not follow
+    /// on from UIDNEXT (another append is not told yet), an expunge the client may not hear of now, or this session's own
+    /// append or expunge. The mod-sequence reported as HIGHESTMODSEQ moves only with listings: changes told out of order
+    /// must not let it run ahead, and after its own EXPUNGE (VANISHED) or APPEND a QRESYNC client is owed the new one
+    /// (RFC 7162 3.2.10).
+    /// </summary>
+    private async Task<bool> TryTakeOverAsync(List<(MailFolderChange Change, bool Own)> news, bool allowExpunge)
+    {
+        foreach (var (change, own) in news)
+        {
+            if (own) return false;
+            switch (change.Kind)
+            {
+                case MailFolderChangeKind.Expunged:
+                    if (!allowExpunge) return false;
+                    foreach (var uid in change.Uids)
+                    {
+                        var index = IndexOfUid(uid);
+                        if (index < 0) continue;
+                        _recent.Remove(uid);
+                        _messages.RemoveAt(index);
+                        await WriteExpungedAsync(index, uid).ConfigureAwait(false);
+                    }
+                    await FlushVanishedAsync().ConfigureAwait(false);
+                    break;
+                case MailFolderChangeKind.FlagsChanged when change.Messages is { } messages && messages.Count == change.Uids.Count:
+                    foreach (var current in messages)
+                    {
+                        var index = IndexOfUid(current.Uid);
+                        if (index < 0 || _messages[index].ModSeq >= current.ModSeq) continue; // gone, or known as it is or later
+                        var before = _messages[index];
+                        _messages[index] = current;
+                        await WriteNewKeywordsAsync(current.Keywords).ConfigureAwait(false);
+                        if (FlagsChanged(before, current))
+                            await WriteLineAsync(Invariant($"* {index + 1} FETCH (UID {current.Uid} FLAGS {FlagList(current)}{ModSeqItem(current)})")).ConfigureAwait(false);
+                    }
+                    break;
+                case MailFolderChangeKind.Appended when change.Messages is { } messages && messages.Count == change.Uids.Count:
+                    // UIDs below UIDNEXT are known already (a listing saw them) or were let go; new ones must follow on.
+                    var added = messages.Where(m => m.Uid >= _uidNext).OrderBy(m => m.Uid).ToList();
+                    if (added.Count == 0) break;
+                    for (var i = 0; i < added.Count; i++)
+                    {
+                        if (added[i].Uid != _uidNext + (uint)i) return false;
+                    }
+                    foreach (var m in added)
+                    {
+                        _messages.Add(m);
+                        _recent.Add(m.Uid);
+                        await WriteNewKeywordsAsync(m.Keywords).ConfigureAwait(false);
+                    }
+                    _uidNext = added[^1].Uid + 1;
+                    await WriteLineAsync(Invariant($"* {_messages.Count} EXISTS")).ConfigureAwait(false);
+                    await WriteLineAsync(Invariant($"* {_recent.Count} RECENT")).ConfigureAwait(false);
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    private int IndexOfUid(uint uid)
+    {
+        int lo = 0, hi = _messages.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var at = _messages[mid].Uid;
+            if (at == uid) return mid;
+            if (at < uid) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
+
+    private async Task WriteNewKeywordsAsync(IReadOnlyList<string> keywords)
+    {
+        var added = false;
+        foreach (var k in keywords) added |= _keywords.Add(k);
+        if (added) await WriteFlagsAsync().ConfigureAwait(false);
     }
 
     /// <summary>A message's flags as a FLAGS list: system flags, keywords, and \Recent when this session has it so.</summary>

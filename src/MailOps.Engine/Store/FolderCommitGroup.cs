@@ -172,6 +172,9 @@ internal sealed record PendingCopy(MaildirFolder Folder, string TempPath, string
     /// <summary>Ends with the UID given to the copy.</summary>
     public TaskCompletionSource<uint> Uid { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The mod-sequence the copy got with its UID; 0 when it got none yet (the next listing gives it one).</summary>
+    public ulong ModSeq { get; set; }
+
     /// <summary>Under the uidlist lock: takes the copy into the folder, unless it was withdrawn.</summary>
     public bool TryClaim() => Interlocked.CompareExchange(ref _state, Claimed, Waiting) == Waiting;
 

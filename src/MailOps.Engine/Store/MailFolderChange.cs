@@ -6,4 +6,8 @@ namespace MailOps.Engine.Store;
 /// </summary>
 /// <param name="Kind">What happened.</param>
 /// <param name="Uids">The messages it happened to, ascending.</param>
-public sealed record MailFolderChange(MailFolderChangeKind Kind, IReadOnlyList<uint> Uids);
+/// <param name="Messages">
+/// For an append or a change of flags, the messages as they are now (one for each UID, in the same order, with their
+/// mod-sequences), so that a watching session can take them over without listing the folder; null when not known.
+/// </param>
+public sealed record MailFolderChange(MailFolderChangeKind Kind, IReadOnlyList<uint> Uids, IReadOnlyList<StoredMessage>? Messages = null);

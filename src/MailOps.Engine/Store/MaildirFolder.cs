@@ -53,12 +53,15 @@ public sealed class MaildirFolder : IMailFolder
         var baseName = MaildirFileName.WithSizes(unique, size, virtualSize);
         var plain = flags == MessageFlags.None && letters.Length == 0;
         var finalPath = System.IO.Path.Combine(Path, plain ? "new" : "cur", plain ? baseName : MaildirFileName.WithInfo(baseName, flags, letters));
-        var uid = await FolderCommitGroup.EnterAsync(new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken)).ConfigureAwait(false);
-        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid]));
-        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
+        var copy = new PendingCopy(this, tempPath, finalPath, baseName, cancellationToken);
+        var uid = await FolderCommitGroup.EnterAsync(copy).ConfigureAwait(false);
         var named = letters.Length == 0 ? [] : MaildirKeywords.Read(Path);
-        return new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
-            File.GetLastWriteTimeUtc(finalPath), finalPath);
+        var stored = new StoredMessage(uid, virtualSize, size, flags, letters.Select(l => named.GetValueOrDefault(l)).OfType<string>().ToList(),
+            File.GetLastWriteTimeUtc(finalPath), finalPath) { ModSeq = copy.ModSeq };
+        // With its mod-sequence, the watching sessions take the message over as it is; without, they list the folder.
+        MailFolderSessions.Notify(Path, new MailFolderChange(MailFolderChangeKind.Appended, [uid], copy.ModSeq > 0 ? [stored] : null));
+        await _maildir.Quota.AddAsync(size, 1, CancellationToken.None).ConfigureAwait(false);
+        return stored;
     }
 
     /// <inheritdoc />
@@ -260,8 +263,10 @@ public sealed class MaildirFolder : IMailFolder
         if (!modSeqs.Refresh(uidValidity)) return; // the listing rebuilds it
         try
         {
-            for (var i = 0; i < moved.Count; i++) modSeqs.Assign(first + (uint)i, ModSeqFile.StateOf(System.IO.Path.GetFileName(moved[i].FinalPath)));
+            var given = new ulong[moved.Count];
+            for (var i = 0; i < moved.Count; i++) given[i] = modSeqs.Assign(first + (uint)i, ModSeqFile.StateOf(System.IO.Path.GetFileName(moved[i].FinalPath)));
             modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
+            for (var i = 0; i < moved.Count; i++) moved[i].ModSeq = given[i];
         }
         catch (MailStoreException)
         {
@@ -346,10 +351,12 @@ public sealed class MaildirFolder : IMailFolder
                 var state = ModSeqFile.StateOf(file.Name);
                 if (!modSeqs.TryGet(record.Uid, out _, out var recorded) || recorded != state) modSeqs.Assign(record.Uid, state);
             }
+            // A file renamed while the directory was read is not gone: a second scan (one, however many are missing) finds it.
+            Dictionary<string, MaildirFile>? again = null;
             foreach (var uid in modSeqs.PresentUids().Where(u => !present.Contains(u)))
             {
-                // A file renamed while the directory was read is not gone.
-                if (uidList.Find(uid) is { } record && FindFile(record.BaseName) is not null) continue;
+                again ??= ScanFiles();
+                if (uidList.Find(uid) is { } record && again.ContainsKey(record.BaseName)) continue;
                 modSeqs.Expunge(uid);
             }
             modSeqs.Save(_maildir.Options.Owner, flushToDisk: false);
@@ -436,7 +443,8 @@ public sealed class MaildirFolder : IMailFolder
             }
             return ChangeFlagsLocked(found, modSeqs, unchangedSince, flags, wanted, told);
         }, cancellationToken).ConfigureAwait(false);
-        foreach (var kind in told) MailFolderSessions.Notify(Path, new MailFolderChange(kind, [uid]));
+        foreach (var kind in told)
+            MailFolderSessions.Notify(Path, new MailFolderChange(kind, [uid], result.Message is { ModSeq: > 0 } now ? [now] : null));
         return result;
     }
 
@@ -568,8 +576,10 @@ public sealed class MaildirFolder : IMailFolder
                 var gone = shared.Records.Count(r => !files.ContainsKey(r.BaseName));
                 if (gone > 0 && gone * 4 >= shared.Records.Count && UidList.Read(Path) is { } current)
                 {
-                    // A file renamed for its flags while the directory was read may be missed by the scan: look once more before dropping it.
-                    if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && FindFile(r.BaseName) is null) > 0) current.Write(Path, _maildir.Options.Owner);
+                    // A file renamed for its flags while the directory was read may be missed by the scan: a second one
+                    // finds it (one, not a look per record: a quarter of the folder may be missing).
+                    var again = ScanFiles();
+                    if (current.RemoveWhere(r => !files.ContainsKey(r.BaseName) && !again.ContainsKey(r.BaseName)) > 0) current.Write(Path, _maildir.Options.Owner);
                 }
                 // RFC 7162 3.2.5: the expunges are remembered with their mod-sequence for VANISHED (EARLIER).
                 var modSeqs = ModSeqFile.Of(Path);

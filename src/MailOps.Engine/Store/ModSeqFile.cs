@@ -13,9 +13,14 @@ namespace MailOps.Engine.Store;
 /// M &lt;uid&gt; &lt;modseq&gt; :&lt;flag letters&gt;     the message's state (its file name's :2, letters, sorted) as of modseq
 /// X &lt;uid&gt; &lt;modseq&gt;                     the message was expunged at modseq
 /// </code>
-/// Lines are only appended, always under the uidlist dotlock, and fsynced (<see cref="FlushToDisk"/>) after the lock is let
-/// go and before the new modseq is reported; the last line for a UID wins, and a line without its line end (a crash while
-/// writing) is not read and is cut off by the next writer.
+/// R &lt;modseq&gt;                         every modseq up to this one may have been handed out (a reservation)
+/// Lines are only appended, always under the uidlist dotlock; the last line for a UID wins, and a line without its line
+/// end (a crash while writing) is not read and is cut off by the next writer. Not every line is fsynced (Dovecot does not
+/// fsync its index either): a modseq beyond the last reservation first appends a new one <see cref="ReserveStep"/> higher,
+/// fsynced (<see cref="FlushToDisk"/>, after the lock is let go) before that modseq is reported. A process that reads the
+/// file afresh (a restart, perhaps after a crash that lost lines) gives its first modseq above the reservation, so a
+/// modseq once reported is never given again. What a power loss can undo is the change itself, as with Dovecot: a flag
+/// rename and its M line both lost leave the message with its earlier flags and modseq.
 /// When it grows to twice what it describes it is written whole (temp file, fsync, rename), keeping the last
 /// <see cref="MaxExpunged"/> expunges; expunges at or below the horizon E are forgotten (RFC 7162 3.2.5.1 lets the
 /// server then report every UID the client knows that is gone).
@@ -32,6 +37,9 @@ internal sealed class ModSeqFile
 
     /// <summary>How many expunged UIDs are remembered for VANISHED (EARLIER) when the file is written whole.</summary>
     public const int MaxExpunged = 10_000;
+
+    /// <summary>How far past the highest modseq a reservation reaches: one fsync for this many changes of a folder.</summary>
+    public const ulong ReserveStep = 1000;
 
     private const string Magic = "mailops-modseq 1";
     // Folders whose file this process keeps in memory; past this the cache starts again. Safe at any moment: every writer
@@ -57,6 +65,11 @@ internal sealed class ModSeqFile
     private ulong _highest;
     private ulong _horizon;
     private ulong _pendingHighest;
+    // The reservation in the file (appended, fsynced by the next FlushToDisk), one waiting to be appended, and the one
+    // found when the file was read afresh: the first modseq given after that is above it.
+    private ulong _reserved;
+    private ulong _pendingReserve;
+    private ulong _floorAfterLoad;
 
     private ModSeqFile(string path) => _path = path;
 
@@ -192,8 +205,13 @@ internal sealed class ModSeqFile
     {
         lock (_gate)
         {
-            var modSeq = Math.Max(_highest, _pendingHighest) + 1;
+            var modSeq = Math.Max(Math.Max(_highest, _pendingHighest), _floorAfterLoad) + 1;
             _pendingHighest = modSeq;
+            if (modSeq > Math.Max(_reserved, _pendingReserve))
+            {
+                _pendingReserve = modSeq + ReserveStep;
+                _pending.Add(string.Create(CultureInfo.InvariantCulture, $"R {_pendingReserve}\n"));
+            }
             _pendingState[uid] = (modSeq, state);
             _pending.Add(state is null
                 ? string.Create(CultureInfo.InvariantCulture, $"X {uid} {modSeq}\n")
@@ -217,6 +235,7 @@ internal sealed class ModSeqFile
                 foreach (var (uid, (modSeq, state)) in _pendingState.OrderBy(p => p.Value.ModSeq)) Apply(uid, modSeq, state);
                 if (_rewrite || _lines + _pending.Count > 2 * (_messages.Count + _expunged.Count) + 1024) WriteWhole(owner);
                 else Append(flushToDisk);
+                _reserved = Math.Max(_reserved, _pendingReserve);
             }
             catch (Exception e)
             {
@@ -232,6 +251,7 @@ internal sealed class ModSeqFile
                 _pending.Clear();
                 _pendingState.Clear();
                 _pendingHighest = 0;
+                _pendingReserve = 0;
             }
         }
     }
@@ -244,6 +264,7 @@ internal sealed class ModSeqFile
             _pending.Clear();
             _pendingState.Clear();
             _pendingHighest = 0;
+            _pendingReserve = 0;
         }
     }
 
@@ -269,8 +290,8 @@ internal sealed class ModSeqFile
     }
 
     /// <summary>
-    /// fsync(2) of the file when an append since the last one was not fsynced: every line appended before it is then on
-    /// disk. Called after the uidlist lock is let go, so that writers do not wait on each other's fsyncs.
+    /// fsync(2) of the file when a reservation appended since the last one was not fsynced: every line appended before it
+    /// is then on disk. Called after the uidlist lock is let go, so that writers do not wait on each other's fsyncs.
     /// </summary>
     public void FlushToDisk()
     {
@@ -301,7 +322,8 @@ internal sealed class ModSeqFile
         var bytes = Encoding.ASCII.GetBytes(string.Concat(_pending));
         stream.Write(bytes);
         stream.Flush(flushToDisk);
-        if (!flushToDisk) _appended++;
+        // Only a new reservation must reach the disk before its modseqs are reported; the other lines may be lost.
+        if (!flushToDisk && _pendingReserve > _reserved) _appended++;
         _length += bytes.Length;
         _lines += _pending.Count;
         _identity = Posix.Stat(_path, followSymlinks: true);
@@ -316,7 +338,8 @@ internal sealed class ModSeqFile
             _expunged.RemoveRange(0, dropped);
         }
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{Magic} V{_uidValidity} H{_highest} E{_horizon}\n");
+        var reserve = Math.Max(Math.Max(_reserved, _pendingReserve), _highest);
+        text.Append(CultureInfo.InvariantCulture, $"{Magic} V{_uidValidity} H{_highest} E{_horizon} R{reserve}\n");
         foreach (var (uid, (modSeq, state)) in _messages.OrderBy(m => m.Key)) text.Append(CultureInfo.InvariantCulture, $"M {uid} {modSeq} :{state}\n");
         foreach (var (uid, modSeq) in _expunged) text.Append(CultureInfo.InvariantCulture, $"X {uid} {modSeq}\n");
         var temp = _path + ".tmp";
@@ -337,6 +360,7 @@ internal sealed class ModSeqFile
         _identity = Posix.Stat(_path, followSymlinks: true);
         _length = bytes.Length;
         _lines = 1 + _messages.Count + _expunged.Count;
+        _reserved = reserve;
         _rewrite = false;
     }
 
@@ -347,6 +371,9 @@ internal sealed class ModSeqFile
         _pending.Clear();
         _pendingState.Clear();
         _pendingHighest = 0;
+        _pendingReserve = 0;
+        _reserved = 0;
+        _floorAfterLoad = 0;
         _length = 0;
         _lines = 0;
         _valid = false;
@@ -388,6 +415,11 @@ internal sealed class ModSeqFile
         for (var i = first; i < lines.Length; i++)
         {
             var fields = lines[i].Split(' ');
+            if (fields.Length == 2 && fields[0] == "R" && ulong.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var reserved))
+            {
+                _reserved = Math.Max(_reserved, reserved);
+                continue;
+            }
             if (fields.Length < 3 || !uint.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
                 || !ulong.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var modSeq)) continue;
             if (fields[0] == "M" && fields.Length == 4 && fields[3].StartsWith(':')) Apply(uid, modSeq, fields[3][1..]);
@@ -395,6 +427,9 @@ internal sealed class ModSeqFile
         }
         _length = offset + complete;
         _lines += lines.Length;
+        // Read afresh: lines after the last fsync may have been lost in a crash, with modseqs up to the reservation
+        // already reported; the next one given is above it.
+        if (offset == 0) _floorAfterLoad = _reserved;
     }
 
     private bool TryParseHeader(string line)
@@ -408,6 +443,7 @@ internal sealed class ModSeqFile
                 case 'V' when uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v): _uidValidity = v; break;
                 case 'H' when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var h): _highest = h; break;
                 case 'E' when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var e): _horizon = e; break;
+                case 'R' when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var r): _reserved = r; break;
                 default: return false;
             }
         }

@@ -251,20 +251,76 @@ public sealed class ImapMailKitTests : IAsyncLifetime
         Assert.Equal(1, second.Inbox.Count);
 
         // IDLE: a delivery wakes the idling client with EXISTS.
-        using var done = new CancellationTokenSource();
-        var arrived = new TaskCompletionSource();
-        second.Inbox.CountChanged += (_, _) =>
-        {
-            arrived.TrySetResult();
-            done.Cancel();
-        };
-        var idle = second.IdleAsync(done.Token);
-        await Task.Delay(200);
-        await _host.DeliverAsync("alice", "Subject: while idle\n\nhello\n");
-        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        await idle;
+        await IdleUntilCountChangesAsync(second, () => _host.DeliverAsync("alice", "Subject: while idle\n\nhello\n"));
         Assert.Equal(2, second.Inbox.Count);
         await first.DisconnectAsync(true);
         await second.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Another_session_s_changes_are_told_after_any_command_and_in_IDLE_as_they_were_stored()
+    {
+        using var first = await LoginAsync();
+        using var second = await LoginAsync();
+        await first.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        await second.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        var count = second.Inbox.Count;
+        var flagged = new List<int>();
+        var expunged = new List<int>();
+        second.Inbox.MessageFlagsChanged += (_, e) => flagged.Add(e.Index);
+        second.Inbox.MessageExpunged += (_, e) => expunged.Add(e.Index);
+
+        // Told at the end of a UID SEARCH (RFC 3501 7.4.1 allows every update after a UID command), not only after NOOP.
+        await first.Inbox.AddFlagsAsync(1, MessageFlags.Flagged, silent: true);
+        await second.Inbox.SearchAsync(SearchQuery.All);
+        Assert.Equal([1], flagged);
+
+        // An APPEND by the first session wakes the second in IDLE; the message is there as stored, flags, keyword and all.
+        var message = new MimeMessage { Subject = "appended elsewhere" };
+        message.From.Add(MailboxAddress.Parse("bob@example.test"));
+        message.Body = new TextPart("plain") { Text = "hello" };
+        UniqueId? uid = null;
+        await IdleUntilCountChangesAsync(second, async () =>
+            uid = await first.Inbox.AppendAsync(new AppendRequest(message, MessageFlags.Seen) { Keywords = new HashSet<string> { "$label1" } }));
+        Assert.Equal(count + 1, second.Inbox.Count);
+        var seen = (await second.Inbox.FetchAsync(count, count, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.Size))[0];
+        var stored = (await first.Inbox.FetchAsync([uid!.Value], MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.Size))[0];
+        Assert.Equal((uid.Value, MessageFlags.Seen, stored.Size), (seen.UniqueId, seen.Flags!.Value & ~MessageFlags.Recent, seen.Size));
+        Assert.Contains("$label1", seen.Keywords);
+        Assert.Equal("appended elsewhere", (await second.Inbox.GetMessageAsync(count)).Subject);
+
+        // Its expunge is told at the end of the second session's next UID FETCH.
+        await first.Inbox.AddFlagsAsync(uid.Value, MessageFlags.Deleted, silent: true);
+        await first.Inbox.ExpungeAsync();
+        await second.Inbox.FetchAsync([new UniqueId(1)], MessageSummaryItems.Flags);
+        Assert.Equal([count], expunged);
+        Assert.Equal(count, second.Inbox.Count);
+        await first.DisconnectAsync(true);
+        await second.DisconnectAsync(true);
+    }
+
+    // Puts the client in IDLE, does what should wake it, and waits until the server told it a new message count.
+    private static async Task IdleUntilCountChangesAsync(ImapClient client, Func<Task> trigger)
+    {
+        using var done = new CancellationTokenSource();
+        var arrived = new TaskCompletionSource();
+        void Changed(object? sender, EventArgs e)
+        {
+            arrived.TrySetResult();
+            done.Cancel();
+        }
+        client.Inbox.CountChanged += Changed;
+        try
+        {
+            var idle = client.IdleAsync(done.Token);
+            await Task.Delay(200);
+            await trigger();
+            await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await idle;
+        }
+        finally
+        {
+            client.Inbox.CountChanged -= Changed;
+        }
     }
 }

@@ -52,6 +52,26 @@ public sealed class ModSeqFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_mod_sequence_reported_before_a_power_loss_is_never_given_again_though_only_reservations_are_fsynced()
+    {
+        var inbox = _store.Open("alice").Inbox;
+        var stored = await inbox.DeliverAsync(Message("one"));
+        await inbox.ListMessagesAsync();
+        ulong reported = 0;
+        for (var i = 0; i < 5; i++) reported = (await inbox.SetFlagsAsync(stored.Uid, i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None))!.ModSeq;
+        var lines = File.ReadAllLines(ModSeqPath).ToList();
+        // Five changes, one reservation: the other lines are not fsynced one by one.
+        Assert.Single(lines, l => l.StartsWith("R ", StringComparison.Ordinal));
+        // A power loss takes back every line after the last fsynced one, the reservation.
+        File.WriteAllLines(ModSeqPath, lines.Take(lines.FindIndex(l => l.StartsWith("R ", StringComparison.Ordinal)) + 1));
+        ModSeqFile.ForgetCached();
+
+        var after = (await inbox.SetFlagsAsync(stored.Uid, MessageFlags.Flagged))!.ModSeq;
+        Assert.True(after > reported, $"{after} after the crash, {reported} reported before it");
+        Assert.True((await inbox.ListMessagesAsync()).HighestModSeq >= after);
+    }
+
+    [Fact]
     public async Task A_long_used_file_is_written_whole_again_and_keeps_its_mod_sequences_and_expunges()
     {
         var inbox = _store.Open("alice").Inbox;
