@@ -169,16 +169,16 @@ internal sealed partial class ImapSession
     /// Applies what other sessions told (<paramref name="news"/>, in order) to this session's view and tells the client, as
     /// <see cref="SyncAsync"/> would after a listing; false, having applied part or none, when a listing is needed instead:
     /// a change without its messages (a delivery from the queue, numbered by the next reader), new UIDs that do not follow
-    /// on from UIDNEXT (another append is not told yet), an expunge the client may not hear of now, or this session's own
-    /// append or expunge. The mod-sequence reported as HIGHESTMODSEQ moves only with listings: changes told out of order
-    /// must not let it run ahead, and after its own EXPUNGE (VANISHED) or APPEND a QRESYNC client is owed the new one
-    /// (RFC 7162 3.2.10).
+    /// on from UIDNEXT (another append is not told yet), an expunge the client may not hear of now, or, for a QRESYNC
+    /// client, this session's own append or expunge. The mod-sequence reported as HIGHESTMODSEQ moves only with listings:
+    /// changes told out of order must not let it run ahead, and after its own EXPUNGE (VANISHED) or APPEND a QRESYNC client
+    /// is owed the new one (RFC 7162 3.2.10).
     /// </summary>
     private async Task<bool> TryTakeOverAsync(List<(MailFolderChange Change, bool Own)> news, bool allowExpunge)
     {
         foreach (var (change, own) in news)
         {
-            if (own) return false;
+            if (own && _qresync) return false;
             switch (change.Kind)
             {
                 case MailFolderChangeKind.Expunged:

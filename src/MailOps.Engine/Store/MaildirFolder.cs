@@ -194,6 +194,7 @@ public sealed class MaildirFolder : IMailFolder
     {
         var batch = copies.Where(c => c.TryClaim()).ToList();
         if (batch.Count == 0) return;
+        var cache = MaildirFolderCache.Of(Path);
         var moved = new List<PendingCopy>(batch.Count);
         UidList.Appender? appender = null;
         try
@@ -206,6 +207,7 @@ public sealed class MaildirFolder : IMailFolder
             {
                 try
                 {
+                    cache.Committing(copy.BaseName);
                     File.Move(copy.TempPath, copy.FinalPath, overwrite: false);
                     moved.Add(copy);
                 }
@@ -252,6 +254,7 @@ public sealed class MaildirFolder : IMailFolder
         finally
         {
             appender?.Dispose();
+            foreach (var copy in batch) cache.Committed(copy.BaseName);
         }
     }
 
@@ -290,11 +293,12 @@ public sealed class MaildirFolder : IMailFolder
         var files = ScanFiles();
         var modSeqs = ModSeqFile.Of(Path);
         List<StoredMessage>? messages = null;
+        uint? numbering = null;
         // A file renamed by another session between the directory scan and the read of mailops-modseq differs from both:
         // look once more before taking the lock.
-        if (uidList is not null && !files.Keys.Any(name => uidList.Find(name) is null) && (messages = TryDescribe(uidList, files, modSeqs)) is null)
-            messages = TryDescribe(uidList, files = ScanFiles(), modSeqs);
-        if (uidList is null || files.Keys.Any(name => uidList.Find(name) is null) || messages is null)
+        if (uidList is not null && !HasUnnumbered(uidList, files) && (messages = TryDescribe(uidList, files, modSeqs, out numbering)) is null)
+            messages = TryDescribe(uidList, files = ScanFiles(), modSeqs, out numbering);
+        if (uidList is null || messages is null || HasUnnumbered(uidList, files))
         {
             // Messages without a UID (another program delivered them, or the uidlist is new), or flags changed or messages
             // gone that have no mod-sequence yet: number them and give them one under the lock.
@@ -305,23 +309,47 @@ public sealed class MaildirFolder : IMailFolder
             foreach (var name in unnumbered) uidList.Append(name);
             if (unnumbered.Count > 0 || !File.Exists(UidListPath)) uidList.Write(Path, _maildir.Options.Owner);
             GiveModSeqs(uidList, files, modSeqs);
-            messages = TryDescribe(uidList, files, modSeqs) ?? throw new MailStoreException($"Mod-sequences of {Path} are not in step.", isTransient: true);
+            messages = TryDescribe(uidList, files, modSeqs, out numbering) ?? throw new MailStoreException($"Mod-sequences of {Path} are not in step.", isTransient: true);
         }
         modSeqs.FlushToDisk();
         MailFolderSessions.Share(Path, messages);
-        return new MailFolderSnapshot(uidList.UidValidity, uidList.NextUid, messages) { HighestModSeq = modSeqs.Highest };
+        // UIDNEXT stops at a message left out while this process numbers it, so that it counts as new when it is told.
+        return new MailFolderSnapshot(uidList.UidValidity, numbering ?? uidList.NextUid, messages) { HighestModSeq = modSeqs.Highest };
+    }
+
+    // Files without a UID, other than those this process is numbering right now (it tells the change when done).
+    private bool HasUnnumbered(UidList uidList, Dictionary<string, MaildirFile> files)
+    {
+        var cache = MaildirFolderCache.Of(Path);
+        foreach (var name in files.Keys)
+        {
+            if (uidList.Find(name) is null && !cache.IsCommitting(name)) return true;
+        }
+        return false;
     }
 
     // The messages with their mod-sequences; null when a file's flags, or the set of messages, differ from what mailops-modseq says.
-    private List<StoredMessage>? TryDescribe(UidList uidList, Dictionary<string, MaildirFile> files, ModSeqFile modSeqs)
+    // The first UID left out because this process is numbering it is put in numbering.
+    private List<StoredMessage>? TryDescribe(UidList uidList, Dictionary<string, MaildirFile> files, ModSeqFile modSeqs, out uint? numbering)
     {
+        numbering = null;
         if (!modSeqs.Refresh(uidList.UidValidity)) return null;
         IReadOnlyDictionary<char, string>? keywords = null;
         var messages = new List<StoredMessage>(uidList.Records.Count);
         foreach (var record in uidList.Records)
         {
             if (!files.TryGetValue(record.BaseName, out var file)) continue;
-            if (!modSeqs.TryGet(record.Uid, out var modSeq, out var state) || state != ModSeqFile.StateOf(file.Name)) return null;
+            if (!modSeqs.TryGet(record.Uid, out var modSeq, out var state))
+            {
+                // Numbered by this process a moment ago, its mod-sequence on the way: left for the change it will tell.
+                if (MaildirFolderCache.Of(Path).IsCommitting(record.BaseName))
+                {
+                    numbering ??= record.Uid;
+                    continue;
+                }
+                return null;
+            }
+            if (state != ModSeqFile.StateOf(file.Name)) return null;
             // The same file name (so the same flags) and mod-sequence as at the last listing: the same description.
             if (file.Described is not { } described || described.Uid != record.Uid || described.ModSeq != modSeq)
             {
@@ -571,11 +599,13 @@ public sealed class MaildirFolder : IMailFolder
                 if (MaildirFolderCache.Of(Path).ReadUidList() is not { } shared) return null;
                 // Records of files that are gone stay in the uidlist (readers skip them) until they are a quarter of it;
                 // then it is written anew without them (maildir_uidlist_recreate), as Dovecot's UIDLIST_COMPRESS_PERCENTAGE
-                // decides: not a rewrite, fsync and rename for every expunge.
-                var files = ScanFiles();
-                var gone = shared.Records.Count(r => !files.ContainsKey(r.BaseName));
+                // decides: not a rewrite, fsync and rename for every expunge. The count comes from the last scan (with the
+                // files just removed); the rewrite itself scans.
+                var known = MaildirFolderCache.Of(Path).LastScan;
+                var gone = shared.Records.Count(r => !known.ContainsKey(r.BaseName));
                 if (gone > 0 && gone * 4 >= shared.Records.Count && UidList.Read(Path) is { } current)
                 {
+                    var files = ScanFiles();
                     // A file renamed for its flags while the directory was read may be missed by the scan: a second one
                     // finds it (one, not a look per record: a quarter of the folder may be missing).
                     var again = ScanFiles();

@@ -24,6 +24,7 @@ internal sealed class MaildirFolderCache
     private readonly Lock _gate = new();
     private readonly string _folderPath;
     private Dictionary<string, MaildirFile> _files = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _committing = new(StringComparer.Ordinal);
     private (FileStatus Status, UidList List)? _uidList;
 
     private MaildirFolderCache(string folderPath) => _folderPath = folderPath;
@@ -38,6 +39,19 @@ internal sealed class MaildirFolderCache
 
     /// <summary>Forgets every folder, as a restart of the server does.</summary>
     internal static void ForgetCached() => Cached.Clear();
+
+    /// <summary>
+    /// Notes that this process, holding the uidlist lock, is moving the file of <paramref name="baseName"/> into the folder
+    /// and will number it (and give it its mod-sequence) before it lets the lock go: a listing that finds it without a UID
+    /// meanwhile need not take the lock to number it, and leaves it for the change this process will tell.
+    /// </summary>
+    public void Committing(string baseName) => _committing[baseName] = 0;
+
+    /// <summary>Ends <see cref="Committing"/> for <paramref name="baseName"/>: numbered, or given up.</summary>
+    public void Committed(string baseName) => _committing.TryRemove(baseName, out _);
+
+    /// <summary>Whether the file of <paramref name="baseName"/> is being numbered by this process now.</summary>
+    public bool IsCommitting(string baseName) => !_committing.IsEmpty && _committing.ContainsKey(baseName);
 
     /// <summary>The file of <paramref name="baseName"/> as the last scan (or change) saw it; it may have moved since.</summary>
     public MaildirFile? Known(string baseName)
@@ -55,6 +69,15 @@ internal sealed class MaildirFolderCache
             if (now is null) files.Remove(baseName);
             else files[baseName] = now;
             _files = files;
+        }
+    }
+
+    /// <summary>The files the last scan found (and changes since noted): no directory is read.</summary>
+    public IReadOnlyDictionary<string, MaildirFile> LastScan
+    {
+        get
+        {
+            lock (_gate) return _files;
         }
     }
 
