@@ -23,7 +23,7 @@
     maxConnectionsPerClient, maxUserIpConnections 0). Dovecot's imap processes share the uid's 128 inotify instances
     (fs.inotify.max_user_instances, not changed here), so most of them find new mail by polling every 30 s.
 .EXAMPLE
-    dotnet pwsh ./tests/bench/Invoke-ImapBenchmark.ps1 -Clients 1, 10 -Rounds 50
+    dotnet pwsh ./tests/bench/Invoke-ImapBenchmark.ps1 -Clients 1, 10 -Rounds 100
 .EXAMPLE
     dotnet pwsh ./tests/bench/Invoke-ImapBenchmark.ps1 -IdleOnly -IdleConnections 10000
 #>
@@ -32,10 +32,11 @@ param(
     # Concurrent IMAP clients per cell.
     [int[]] $Clients = @(1, 10),
     # Rounds of the workload per client.
-    [int] $Rounds = 50,
+    [int] $Rounds = 100,
     # Rounds of the same workload run first against each server (2 clients) and not measured: a server that has been
-    # running a while, as in production (MailOps's code compiled by the JIT, Dovecot's indexes and caches built).
-    [int] $WarmupRounds = 20,
+    # running a while, as in production (Dovecot's indexes and caches built; MailOps's code through the JIT's optimizing
+    # tier, which takes a few thousand commands: with 20 rounds its p95 latencies were 3-5 times its p50s from tiering).
+    [int] $WarmupRounds = 150,
     # Messages in the seeded INBOX.
     [int] $Messages = 300,
     # MailOps IMAP on BasePort, its SMTP on BasePort+1, Dovecot IMAP on BasePort+2 (all 127.0.0.1).
