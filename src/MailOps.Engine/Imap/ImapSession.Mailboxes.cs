@@ -51,6 +51,16 @@ internal sealed partial class ImapSession
         Deselect();
         if (!_account!.FolderExists(name)) return "NO [NONEXISTENT] Mailbox doesn't exist: " + Printable(name);
         var folder = _account.GetFolder(name);
+        // Watched before it is listed: what other sessions change meanwhile is told after, not lost.
+        _watch = folder.Watch(change =>
+        {
+            // This session's own STORE (or FETCH that set \Seen) is in its state already. Its appends and expunges still
+            // count (APPEND wants EXISTS), as do every other session's changes: kept in order for the next sync.
+            if (change.Kind == MailFolderChangeKind.FlagsChanged && Acting.Value == this) return;
+            lock (_newsGate) _news.Add((change, Acting.Value == this));
+            Interlocked.Exchange(ref _changed, 1);
+            _wake.Release();
+        });
         (_listedAt, _listedTime) = (folder.ChangeStamp(), DateTime.UtcNow);
         var snapshot = await folder.ListMessagesAsync(_stopping).ConfigureAwait(false);
         _folder = folder;
@@ -61,15 +71,6 @@ internal sealed partial class ImapSession
         // Maildir's new/ holds the messages no mail program has seen yet: those are \Recent (RFC 3501 2.3.2).
         foreach (var m in _messages.Where(IsInNew)) _recent.Add(m.Uid);
         foreach (var k in _messages.SelectMany(m => m.Keywords)) _keywords.Add(k);
-        _watch = folder.Watch(change =>
-        {
-            // This session's own STORE (or FETCH that set \Seen) is in its state already: a rescan of the folder for it
-            // would only find what it knows. Its appends and expunges still count (APPEND wants EXISTS; a rescan is cheap).
-            if (change.Kind == MailFolderChangeKind.FlagsChanged && Acting.Value == this) return;
-            lock (_newsGate) _news.Add((change, Acting.Value == this));
-            Interlocked.Exchange(ref _changed, 1);
-            _wake.Release();
-        });
         await WriteFlagsAsync().ConfigureAwait(false);
         await WriteLineAsync($"* OK [PERMANENTFLAGS {(readOnly ? "()" : "(" + string.Join(' ', SystemFlags.Concat(_keywords.Order(StringComparer.Ordinal))) + " \\*)")}] Flags permitted.").ConfigureAwait(false);
         await WriteLineAsync(Invariant($"* {_messages.Count} EXISTS")).ConfigureAwait(false);

@@ -601,8 +601,7 @@ public sealed class MaildirFolder : IMailFolder
                 // then it is written anew without them (maildir_uidlist_recreate), as Dovecot's UIDLIST_COMPRESS_PERCENTAGE
                 // decides: not a rewrite, fsync and rename for every expunge. The count comes from the last scan (with the
                 // files just removed); the rewrite itself scans.
-                var known = MaildirFolderCache.Of(Path).LastScan;
-                var gone = shared.Records.Count(r => !known.ContainsKey(r.BaseName));
+                var gone = MaildirFolderCache.Of(Path).CountMissing(shared.Records);
                 if (gone > 0 && gone * 4 >= shared.Records.Count && UidList.Read(Path) is { } current)
                 {
                     var files = ScanFiles();

@@ -23,6 +23,7 @@ internal sealed class MaildirFolderCache
 
     private readonly Lock _gate = new();
     private readonly string _folderPath;
+    // The last scan's files, with this process's renames and removals since: changed in place, only under _gate.
     private Dictionary<string, MaildirFile> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _committing = new(StringComparer.Ordinal);
     private (FileStatus Status, UidList List)? _uidList;
@@ -64,21 +65,15 @@ internal sealed class MaildirFolderCache
     {
         lock (_gate)
         {
-            // Copy on write: a scan result handed out earlier is never changed under its holder.
-            var files = new Dictionary<string, MaildirFile>(_files, StringComparer.Ordinal);
-            if (now is null) files.Remove(baseName);
-            else files[baseName] = now;
-            _files = files;
+            if (now is null) _files.Remove(baseName);
+            else _files[baseName] = now;
         }
     }
 
-    /// <summary>The files the last scan found (and changes since noted): no directory is read.</summary>
-    public IReadOnlyDictionary<string, MaildirFile> LastScan
+    /// <summary>How many of <paramref name="records"/> name no file the last scan found (or this process kept since): no directory is read.</summary>
+    public int CountMissing(IEnumerable<UidListRecord> records)
     {
-        get
-        {
-            lock (_gate) return _files;
-        }
+        lock (_gate) return records.Count(r => !_files.ContainsKey(r.BaseName));
     }
 
     /// <summary>
@@ -88,9 +83,9 @@ internal sealed class MaildirFolderCache
     /// </summary>
     public Dictionary<string, MaildirFile> Scan()
     {
-        Dictionary<string, MaildirFile> known;
-        lock (_gate) known = _files;
-        var files = new Dictionary<string, MaildirFile>(known.Count + 16, StringComparer.Ordinal);
+        int count;
+        lock (_gate) count = _files.Count;
+        var files = new Dictionary<string, MaildirFile>(count + 16, StringComparer.Ordinal);
         foreach (var inNew in (ReadOnlySpan<bool>)[true, false])
         {
             var directory = Path.Combine(_folderPath, inNew ? "new" : "cur");
@@ -103,7 +98,9 @@ internal sealed class MaildirFolderCache
                 foreach (var name in names)
                 {
                     var baseName = MaildirFileName.BaseOf(name);
-                    if (known.TryGetValue(baseName, out var file) && file.Name == name && file.InNew == inNew)
+                    MaildirFile? file;
+                    lock (_gate) file = _files.GetValueOrDefault(baseName);
+                    if (file is not null && file.Name == name && file.InNew == inNew)
                     {
                         files[baseName] = file;
                         continue;
@@ -128,7 +125,9 @@ internal sealed class MaildirFolderCache
             {
             }
         }
-        lock (_gate) _files = files;
+        // The caller keeps its own dictionary; this one goes on with renames and removals in place.
+        var kept = new Dictionary<string, MaildirFile>(files, StringComparer.Ordinal);
+        lock (_gate) _files = kept;
         return files;
     }
 
