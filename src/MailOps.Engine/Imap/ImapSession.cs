@@ -110,9 +110,25 @@ internal sealed partial class ImapSession : LoginSession
                 }
             }
         }
-        catch (Exception)
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException
+            or System.Security.Authentication.AuthenticationException)
         {
-            // Lost connection, TLS trouble, a store failure: the session ends.
+            // Lost connection, TLS trouble, a broken COMPRESS stream: the session ends.
+        }
+        catch (Exception e)
+        {
+            // A failure no command expects: logged with where it happened (as Dovecot's "Error:" lines), then the session ends.
+            ending = "Internal error occurred. Refer to server log for more information.";
+            if (_user is not null) _log?.Error(_user, _sessionId, $"{e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
+            try
+            {
+                await WriteLineAsync("* BYE " + ending).ConfigureAwait(false);
+                await FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The connection may be what failed.
+            }
         }
         finally
         {

@@ -20,6 +20,10 @@ public sealed class ImapSessionLog(MailLog log)
     public void LoginEnded(string? user, string? method, int attempts, TimeSpan duration, IPEndPoint client, IPEndPoint local, string session, bool tls, string? reason = null) =>
         log.Write(Program, "imap-login: " + Pop3SessionLog.LoginEndedText(user, method, attempts, duration, client, local, session, tls, reason));
 
+    /// <summary>A failure inside a logged-in session, as Dovecot logs one ("Error: ...") before it disconnects the client.</summary>
+    public void Error(string user, string session, string text) =>
+        log.Write(Program, $"imap({user})<{log.ProcessId}><{session}>: Error: {text}");
+
     /// <summary>The end of a logged-in session: "Logged out" or "Disconnected: reason", and imap_logout_format's figures.</summary>
     public void Disconnected(string user, string session, string reason, ImapSessionTally t) =>
         log.Write(Program, $"imap({user})<{log.ProcessId}><{session}>: {reason} in={t.In} out={t.Out} deleted={t.Deleted} expunged={t.Expunged} trashed=0 " +
