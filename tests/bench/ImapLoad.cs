@@ -64,9 +64,9 @@ public static class ImapLoad
                 }
                 catch (Exception e) when (e is ImapCommandException or MessageNotFoundException)
                 {
-                    // A message another client expunged between this client's SELECT and its FETCH (RFC 2180 4.1): the
-                    // server says NO (MailOps) or sends no data (Dovecot's OK [EXPUNGEISSUED]). Counted; the next round
-                    // selects again, as a mail program would resynchronise.
+                    // A message another client expunged between this client's SELECT and its FETCH (RFC 2180 4.1): both
+                    // servers skip it with OK [EXPUNGEISSUED], and MailKit throws for the missing message. Counted; the
+                    // next round selects again, as a mail program would resynchronise.
                     Failed(e);
                 }
             }

@@ -144,7 +144,9 @@ internal sealed partial class ImapSession
             r.Raw(")");
             await WriteAsync(r).ConfigureAwait(false);
         }
-        return gone ? "NO Some messages were expunged by another session." : "OK Fetch completed.";
+        // As Dovecot: the messages it could still serve are sent (from this session's cache, even when their files are
+        // gone), the others skipped, and the client told why with RFC 5530's EXPUNGEISSUED (RFC 2180 4.1.3).
+        return gone ? "OK [EXPUNGEISSUED] Some messages were already expunged." : "OK Fetch completed.";
     }
 
     private void Count(long bytes, bool header)

@@ -247,4 +247,28 @@ public sealed class ImapProtocolTests : IAsyncLifetime
         Assert.StartsWith("a1 OK", (await after.CommandAsync("LOGIN alice secret"))[^1]);
         Assert.StartsWith("a2 OK", (await after.CommandAsync("SELECT INBOX"))[^1]);
     }
+
+    [Fact]
+    public async Task A_FETCH_of_a_message_another_session_expunged_skips_it_with_EXPUNGEISSUED_as_Dovecot_does()
+    {
+        for (var i = 1; i <= 3; i++) await _host.DeliverAsync("alice", $"Subject: m{i}\n\nbody {i}\n");
+        await using var reader = await RawImapClient.ConnectAsync(_host.Port);
+        await using var other = await RawImapClient.ConnectAsync(_host.Port);
+        foreach (var imap in new[] { reader, other })
+        {
+            await imap.CommandAsync("LOGIN alice secret");
+            await imap.CommandAsync("SELECT INBOX");
+        }
+        await other.CommandAsync("STORE 2 +FLAGS.SILENT (\\Deleted)");
+        await other.CommandAsync("EXPUNGE");
+
+        // By sequence number no EXPUNGE may be sent during FETCH (RFC 3501 7.4.1): message 2 is skipped, 1 and 3 served.
+        var fetch = await reader.CommandAsync("FETCH 1:3 (BODY.PEEK[TEXT])");
+        Assert.Equal("OK [EXPUNGEISSUED] Some messages were already expunged.", fetch[^1][(fetch[^1].IndexOf(' ') + 1)..]);
+        Assert.Contains(fetch, l => l.StartsWith("* 1 FETCH", StringComparison.Ordinal));
+        Assert.Contains(fetch, l => l.StartsWith("* 3 FETCH", StringComparison.Ordinal));
+        Assert.DoesNotContain(fetch, l => l.StartsWith("* 2 FETCH (BODY", StringComparison.Ordinal));
+        // The next command that may tell it does.
+        Assert.Contains("* 2 EXPUNGE", await reader.CommandAsync("NOOP"));
+    }
 }
