@@ -229,7 +229,7 @@ public sealed class MaildirFolder : IMailFolder
                 var before = Posix.Stat(uidListPath, followSymlinks: true);
                 var names = moved.Select(c => c.BaseName).ToList();
                 first = appender.Append(names);
-                MaildirFolderCache.Of(Path).Appended(before, Posix.Stat(uidListPath, followSymlinks: true), first, names);
+                cache.Appended(before, Posix.Stat(uidListPath, followSymlinks: true), first, names);
             }
             else
             {
@@ -296,9 +296,14 @@ public sealed class MaildirFolder : IMailFolder
         uint? numbering = null;
         // A file renamed by another session between the directory scan and the read of mailops-modseq differs from both:
         // look once more before taking the lock.
-        if (uidList is not null && !HasUnnumbered(uidList, files) && (messages = TryDescribe(uidList, files, modSeqs, out numbering)) is null)
-            messages = TryDescribe(uidList, files = ScanFiles(), modSeqs, out numbering);
-        if (uidList is null || messages is null || HasUnnumbered(uidList, files))
+        // Unnumbered files are looked for once per scan, not again when the first look found none.
+        var toNumber = uidList is null || HasUnnumbered(uidList, files);
+        if (!toNumber && (messages = TryDescribe(uidList!, files, modSeqs, out numbering)) is null)
+        {
+            messages = TryDescribe(uidList!, files = ScanFiles(), modSeqs, out numbering);
+            toNumber = HasUnnumbered(uidList!, files);
+        }
+        if (uidList is null || toNumber || messages is null)
         {
             // Messages without a UID (another program delivered them, or the uidlist is new), or flags changed or messages
             // gone that have no mod-sequence yet: number them and give them one under the lock.
